@@ -1,0 +1,68 @@
+// quire-cli: headless Quire for scripts and multi-process tests. This file is the dispatch
+// table; each command lives in its own *_command.cpp.
+#include <cstdio>
+#include <iterator>
+#include <string>
+
+#include <QCoreApplication>
+#include <QStringList>
+
+#include "app/cli/cli_command.h"
+#include "app/cli/replay_command.h"
+
+namespace {
+
+using quire::app::CliCommand;
+
+constexpr CliCommand kCommands[] = {
+    {"replay", "replay an editing trace; print the text and statistics",
+     &quire::app::runReplayCommand},
+};
+
+void printHelp(std::FILE* out) {
+  std::fputs(
+      "Usage: quire-cli COMMAND [options] [arguments]\n"
+      "\n"
+      "Headless Quire, for scripts and tests.\n"
+      "\n"
+      "Commands:\n",
+      out);
+  for (const CliCommand& command : kCommands)
+    std::fprintf(out, "  %-10s %s\n", command.name, command.summary);
+  std::fputs(
+      "\n"
+      "Options:\n"
+      "  -h, --help     show this help\n"
+      "  --version      show the version\n"
+      "\n"
+      "'quire-cli COMMAND --help' shows a command's options.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("quire-cli"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(QUIRE_VERSION));
+
+  const QStringList args = QCoreApplication::arguments();
+  if (args.size() < 2) {
+    printHelp(stderr);
+    return quire::app::kExitUsage;
+  }
+  const QString& first = args.at(1);
+  if (first == QLatin1String("-h") || first == QLatin1String("--help") ||
+      first == QLatin1String("help")) {
+    printHelp(stdout);
+    return quire::app::kExitOk;
+  }
+  if (first == QLatin1String("--version")) {
+    std::printf("quire-cli %s\n", QUIRE_VERSION);
+    return quire::app::kExitOk;
+  }
+  for (const CliCommand& command : kCommands) {
+    if (first == QLatin1String(command.name)) return command.run(args.mid(2));
+  }
+  return quire::app::reportUsageError("", "unknown command '" + first.toStdString() + "'");
+}

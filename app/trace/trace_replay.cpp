@@ -1,0 +1,161 @@
+#include "app/trace/trace_replay.h"
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/version_vector.h"
+
+namespace quire::trace {
+
+namespace {
+
+// The engine's error with a location in the trace in front; the code is kept.
+Error withContext(const Error& e, const std::string& where) {
+  std::string msg = where + ": " + e.message();
+  switch (e.code()) {
+    case Error::Code::Malformed:
+      return Error::malformed(std::move(msg));
+    case Error::Code::UnsupportedVersion:
+      return Error::unsupportedVersion(std::move(msg));
+    case Error::Code::MissingDependency:
+      return Error::missingDependency(std::move(msg));
+    case Error::Code::Corrupt:
+      return Error::corrupt(std::move(msg));
+    case Error::Code::Io:
+      return Error::io(std::move(msg));
+    case Error::Code::Crypto:
+      return Error::crypto(std::move(msg));
+    case Error::Code::Closed:
+      return Error::closed(std::move(msg));
+    case Error::Code::InvalidArgument:
+      return Error::invalidArgument(std::move(msg));
+  }
+  return Error::invalidArgument(std::move(msg));
+}
+
+std::string patchWhere(std::size_t txn, std::size_t patch) {
+  return "txn " + std::to_string(txn) + " patch " + std::to_string(patch);
+}
+
+// A splice as local edits: the deletion first, so `pos` means the same for both.
+Result<void> applyPatch(engine::Document& doc, const TracePatch& patch) {
+  if (patch.deleted > 0) {
+    if (auto removed = doc.remove(patch.pos, patch.deleted); !removed) return removed;
+  }
+  if (!patch.inserted.empty()) return doc.insert(patch.pos, patch.inserted);
+  return {};
+}
+
+Result<void> applyTxn(engine::Document& doc, const TraceTxn& txn, std::size_t index) {
+  for (std::size_t p = 0; p < txn.patches.size(); ++p) {
+    if (auto applied = applyPatch(doc, txn.patches[p]); !applied) {
+      return fail(withContext(applied.error(), patchWhere(index, p)));
+    }
+  }
+  return {};
+}
+
+// Per replica, the larger of the two next seqs: the ops of both versions.
+void mergeVersion(engine::VersionVector& into, const engine::VersionVector& other) {
+  for (const auto& [replica, next] : other.entries()) {
+    if (next > into.get(replica)) into.set(replica, next);
+  }
+}
+
+}  // namespace
+
+engine::ReplicaId agentReplica(std::uint32_t agent) {
+  engine::ReplicaId id;
+  id.bytes.fill(0x51);
+  const std::uint32_t n = agent + 1;
+  for (int i = 0; i < 4; ++i)
+    id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  return id;
+}
+
+Result<engine::Document> replaySequential(const Trace& trace) {
+  engine::Document doc(agentReplica(0));
+  if (!trace.startContent.empty()) {
+    if (auto inserted = doc.insert(0, trace.startContent); !inserted) {
+      return fail(withContext(inserted.error(), "startContent"));
+    }
+  }
+  for (std::size_t t = 0; t < trace.txns.size(); ++t) {
+    if (auto applied = applyTxn(doc, trace.txns[t], t); !applied) return fail(applied.error());
+  }
+  return doc;
+}
+
+Result<engine::Document> replayConcurrent(const Trace& trace) {
+  engine::Document all(agentReplica(kMergeAgent));
+  if (!trace.startContent.empty()) {
+    if (auto inserted = all.insert(0, trace.startContent); !inserted) {
+      return fail(withContext(inserted.error(), "startContent"));
+    }
+  }
+  const engine::VersionVector root = all.version();
+
+  std::vector<engine::Document> replicas;
+  replicas.reserve(trace.numAgents);
+  for (std::uint32_t a = 0; a < trace.numAgents; ++a) replicas.emplace_back(agentReplica(a));
+  // versions[i]: the ops txn i's result holds, i.e. its parents' and its own.
+  std::vector<engine::VersionVector> versions;
+  versions.reserve(trace.txns.size());
+
+  for (std::size_t i = 0; i < trace.txns.size(); ++i) {
+    const TraceTxn& txn = trace.txns[i];
+    const std::string where = "txn " + std::to_string(i);
+    if (txn.agent >= replicas.size()) {
+      return fail(Error::malformed(where + ": agent " + std::to_string(txn.agent) +
+                                   " but numAgents is " + std::to_string(trace.numAgents)));
+    }
+    engine::VersionVector target = root;
+    for (std::uint32_t parent : txn.parents) {
+      if (parent >= i)
+        return fail(Error::malformed(where + ": parent " + std::to_string(parent) +
+                                     " is not an earlier txn"));
+      mergeVersion(target, versions[parent]);
+    }
+
+    engine::Document& replica = replicas[txn.agent];
+    const engine::VersionVector have = replica.version();
+    if (have != target) {
+      // An agent's txns are totally ordered, so its replica can only lag behind the parents.
+      if (!target.includes(have)) {
+        return fail(Error::malformed(where + ": agent " + std::to_string(txn.agent) +
+                                     " already holds ops outside the txn's parents (has " +
+                                     have.toString() + ", parents " + target.toString() + ")"));
+      }
+      auto merged = replica.applyUpdate(all.encodeUpdateBetween(have, target));
+      if (!merged)
+        return fail(withContext(merged.error(), where + ": bringing agent to its parents"));
+      if (replica.version() != target) {
+        return fail(Error::corrupt(
+            where + ": update to the parents left agent " + std::to_string(txn.agent) + " at " +
+            replica.version().toString() + ", expected " + target.toString()));
+      }
+    }
+
+    const engine::LV before = replica.nextLv();
+    if (auto applied = applyTxn(replica, txn, i); !applied) return fail(applied.error());
+    if (replica.nextLv() != before) {
+      auto merged = all.applyUpdate(replica.encodeOpsSince(before));
+      if (!merged) return fail(withContext(merged.error(), where + ": merging into the result"));
+    }
+    versions.push_back(replica.version());
+  }
+
+  if (all.pendingOpCount() != 0) {
+    return fail(Error::corrupt("merged document still waits for " +
+                               std::to_string(all.pendingOpCount()) + " ops"));
+  }
+  return all;
+}
+
+Result<engine::Document> replay(const Trace& trace) {
+  return trace.concurrent ? replayConcurrent(trace) : replaySequential(trace);
+}
+
+}  // namespace quire::trace

@@ -1,0 +1,652 @@
+#include "engine/document.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "engine/content_tree.h"
+#include "engine/op_log.h"
+#include "engine/update_codec.h"
+#include "engine/utf8.h"
+
+namespace quire::engine {
+
+namespace {
+
+bool isAscii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+void appendPatch(std::vector<Patch>& patches, Patch p) {
+  if (!patches.empty()) {
+    Patch& last = patches.back();
+    if (p.deleted == 0 && last.deleted == 0 && !last.inserted.empty() &&
+        p.pos == last.pos + utf8::count(last.inserted)) {
+      last.inserted += p.inserted;
+      return;
+    }
+    if (p.inserted.empty() && last.inserted.empty()) {
+      if (p.pos == last.pos) {  // forward delete
+        last.deleted += p.deleted;
+        return;
+      }
+      if (p.pos + p.deleted == last.pos) {  // backspace
+        last.pos = p.pos;
+        last.deleted += p.deleted;
+        return;
+      }
+    }
+  }
+  patches.push_back(std::move(p));
+}
+
+Document::Document(ReplicaId localReplica)
+    : m_log(std::make_unique<OpLog>()), m_tree(std::make_unique<ContentTree>()) {
+  m_local = m_log->addAgent(localReplica);
+}
+
+Document::~Document() = default;
+Document::Document(Document&&) noexcept = default;
+Document& Document::operator=(Document&&) noexcept = default;
+
+Document::Document(const Document& other)
+    : m_log(std::make_unique<OpLog>(*other.m_log)),
+      m_tree(std::make_unique<ContentTree>(*other.m_tree)),
+      m_pending(other.m_pending),
+      m_local(other.m_local) {}
+
+Document& Document::operator=(const Document& other) {
+  if (this != &other) *this = Document(other);
+  return *this;
+}
+
+ReplicaId Document::localReplica() const { return m_log->replica(m_local); }
+std::uint32_t Document::length() const { return m_tree->visibleCount(); }
+LV Document::nextLv() const { return m_log->nextLv(); }
+std::uint64_t Document::opCount() const { return m_log->nextLv(); }
+std::size_t Document::runCount() const { return m_tree->itemCount(); }
+std::size_t Document::pendingOpCount() const {
+  std::size_t n = 0;
+  for (const auto& p : m_pending) n += p.run.len;
+  return n;
+}
+
+std::size_t Document::memoryUsage() const {
+  std::size_t pending = m_pending.capacity() * sizeof(PendingRun);
+  for (const auto& p : m_pending) pending += p.run.text.capacity();
+  return sizeof(*this) + sizeof(OpLog) + sizeof(ContentTree) + m_log->memoryUsage() +
+         m_tree->memoryUsage() + pending;
+}
+
+// ---- Local edits ----------------------------------------------------------------------------
+
+void Document::insertAt(AgentIndex agent, std::uint32_t pos, std::string_view utf8,
+                        std::uint32_t n, bool ascii) {
+  ContentTree& tree = *m_tree;
+  TreeCursor c;
+  LV left = kNoLv;
+  if (pos == 0) {
+    c = tree.start();
+  } else {
+    c = tree.findVisible(pos - 1);
+    left = tree.itemAt(c).lv + c.off;
+    ++c.off;
+  }
+  LV right = tree.lvAfter(c);
+  LV lv = m_log->appendInsert(agent, m_log->nextSeq(agent), left, right, utf8, n, ascii);
+  tree.insert(c, lv, n);
+}
+
+Result<void> Document::insert(std::uint32_t pos, std::string_view utf8) {
+  if (pos > length())
+    return fail(Error::invalidArgument("insert at " + std::to_string(pos) + " past the end (" +
+                                       std::to_string(length()) + ")"));
+  bool ascii = isAscii(utf8);
+  std::size_t n = utf8.size();
+  if (!ascii) {
+    auto count = utf8::countValid(utf8);
+    if (!count) return fail(Error::invalidArgument("insert: text is not valid UTF-8"));
+    n = *count;
+  }
+  if (n == 0) return {};
+  if (n > 0x7FFFFFFFu || m_log->nextLv() > kNoLv - 1 - n)
+    return fail(Error::invalidArgument("insert: document would exceed 2^32 operations"));
+  insertAt(m_local, pos, utf8, static_cast<std::uint32_t>(n), ascii);
+  return {};
+}
+
+void Document::deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n) {
+  while (n > 0) {
+    TreeCursor c = m_tree->findVisible(pos);
+    const Item& it = m_tree->itemAt(c);
+    std::uint32_t k = std::min(n, it.size() - c.off);
+    m_log->appendDelete(agent, m_log->nextSeq(agent), it.lv + c.off, k, false);
+    m_tree->markDeleted(c, k);
+    n -= k;
+  }
+}
+
+Result<void> Document::remove(std::uint32_t pos, std::uint32_t count) {
+  if (pos > length() || count > length() - pos)
+    return fail(Error::invalidArgument("delete of " + std::to_string(count) + " at " +
+                                       std::to_string(pos) + " runs past the end (" +
+                                       std::to_string(length()) + ")"));
+  if (m_log->nextLv() > kNoLv - 1 - count)
+    return fail(Error::invalidArgument("delete: document would exceed 2^32 operations"));
+  deleteAt(m_local, pos, count);
+  return {};
+}
+
+// ---- Reading --------------------------------------------------------------------------------
+
+void Document::appendText(std::string& out, LV lv, std::uint32_t n) const {
+  while (n > 0) {
+    const OpRun& run = m_log->runAt(lv);
+    std::uint32_t k = std::min(n, run.end() - lv);
+    out += m_log->text(lv, k);
+    lv += k;
+    n -= k;
+  }
+}
+
+std::string Document::text() const {
+  std::string out;
+  out.reserve(m_tree->visibleCount());
+  TreeCursor c = m_tree->start();
+  if (!m_tree->roll(c)) return out;
+  do {
+    const Item& it = m_tree->itemAt(c);
+    if (it.visible()) appendText(out, it.lv, it.size());
+  } while (m_tree->nextItem(c));
+  return out;
+}
+
+VersionVector Document::version() const {
+  VersionVector vv;
+  for (AgentIndex a = 0; a < m_log->agentCount(); ++a)
+    if (m_log->nextSeq(a) > 0) vv.set(m_log->replica(a), m_log->nextSeq(a));
+  return vv;
+}
+
+std::string Document::textAt(const VersionVector& version) const {
+  const OpLog& log = *m_log;
+  std::vector<std::uint32_t> limit(log.agentCount());
+  for (AgentIndex a = 0; a < log.agentCount(); ++a) limit[a] = version.get(log.replica(a));
+  auto included = [&](LV lv) {
+    OpId id = log.idOf(lv);
+    return id.seq < limit[id.agent];
+  };
+  std::vector<bool> deleted(log.nextLv(), false);
+  for (const OpRun& r : log.runs()) {
+    if (r.kind != OpKind::Delete) continue;
+    for (std::uint32_t i = 0; i < r.len && r.seq + i < limit[r.agent]; ++i) deleted[r.target(i)] = true;
+  }
+  std::string out;
+  TreeCursor c = m_tree->start();
+  if (!m_tree->roll(c)) return out;
+  do {
+    const Item& it = m_tree->itemAt(c);
+    for (std::uint32_t i = 0; i < it.size(); ++i) {
+      LV lv = it.lv + i;
+      if (!deleted[lv] && included(lv)) appendText(out, lv, 1);
+    }
+  } while (m_tree->nextItem(c));
+  return out;
+}
+
+// ---- Anchors --------------------------------------------------------------------------------
+
+Anchor Document::anchorAt(std::uint32_t pos, Bias bias) const {
+  assert(pos <= length());
+  Anchor a;
+  a.bias = bias;
+  if (bias == Bias::Before && pos == length()) {
+    a.kind = Anchor::Kind::End;
+    return a;
+  }
+  if (bias == Bias::After && pos == 0) {
+    a.kind = Anchor::Kind::Start;
+    return a;
+  }
+  TreeCursor c = m_tree->findVisible(bias == Bias::Before ? pos : pos - 1);
+  OpId id = m_log->idOf(m_tree->itemAt(c).lv + c.off);
+  a.kind = Anchor::Kind::Char;
+  a.replica = m_log->replica(id.agent);
+  a.seq = id.seq;
+  return a;
+}
+
+std::optional<std::uint32_t> Document::resolveAnchor(const Anchor& anchor) const {
+  switch (anchor.kind) {
+    case Anchor::Kind::Start: return 0;
+    case Anchor::Kind::End: return length();
+    case Anchor::Kind::Char: break;
+  }
+  auto agent = m_log->findAgent(anchor.replica);
+  if (!agent) return std::nullopt;
+  LV lv = m_log->lvOf(*agent, anchor.seq);
+  if (lv == kNoLv || m_log->kindOf(lv) != OpKind::Insert) return std::nullopt;
+  TreeCursor c = m_tree->find(lv);
+  std::uint32_t pos = m_tree->visibleBefore(c);
+  if (anchor.bias == Bias::After && m_tree->itemAt(c).visible()) ++pos;
+  return pos;
+}
+
+// ---- Remote ops -----------------------------------------------------------------------------
+
+std::uint32_t Document::integrate(AgentIndex agent, std::uint32_t seq, LV left, LV right,
+                                  std::string_view utf8, std::uint32_t n, bool ascii) {
+  ContentTree& tree = *m_tree;
+  const OpLog& log = *m_log;
+  TreeCursor c = tree.start();
+  if (left != kNoLv) {
+    c = tree.find(left);
+    ++c.off;
+  }
+  if (tree.lvAfter(c) != right) {
+    // Concurrent inserts sit between our origins: order by the rule FORMAT.md, "Ordering", gives.
+    auto rawAfter = [&](LV lv) { return lv == kNoLv ? 0 : tree.rawBefore(tree.find(lv)) + 1; };
+    auto rawAt = [&](LV lv) { return lv == kNoLv ? tree.rawCount() : tree.rawBefore(tree.find(lv)); };
+    const std::uint32_t leftRaw = rawAfter(left);
+    const std::uint32_t rightRaw = rawAt(right);
+    const ReplicaId& me = log.replica(agent);
+    bool scanning = false;
+    TreeCursor saved = c;
+    TreeCursor cur = c;
+    while (tree.roll(cur)) {
+      const Item& it = tree.itemAt(cur);
+      LV y = it.lv + cur.off;
+      if (y == right) break;
+      const OpRun& run = log.runAt(y);
+      LV otherLeft = y == run.lv ? run.origin : y - 1;
+      std::uint32_t otherLeftRaw = rawAfter(otherLeft);
+      if (otherLeftRaw < leftRaw) break;
+      if (otherLeftRaw == leftRaw) {
+        if (run.right == right) {
+          const ReplicaId& other = log.replica(run.agent);
+          std::uint32_t otherSeq = run.seq + (y - run.lv);
+          if (me < other || (me == other && seq < otherSeq)) break;
+          scanning = false;
+        } else if (rawAt(run.right) < rightRaw) {
+          if (!scanning) {
+            scanning = true;
+            saved = cur;
+          }
+        } else {
+          scanning = false;
+        }
+      }
+      // The rest of this op run inside the item is chained to y: all of it lies after our left
+      // origin, so none of it can be where we go, unless our right origin is in it.
+      LV segmentEnd = std::min(run.end(), it.lv + it.size());
+      if (right != kNoLv && right > y && right < segmentEnd) {
+        cur.off = right - it.lv;
+        break;
+      }
+      cur.off = segmentEnd - it.lv;
+    }
+    c = scanning ? saved : cur;
+  }
+  std::uint32_t pos = tree.visibleBefore(c);
+  LV lv = m_log->appendInsert(agent, seq, left, right, utf8, n, ascii);
+  tree.insert(c, lv, n);
+  return pos;
+}
+
+void Document::deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n,
+                             bool reversed, std::vector<Patch>* patches) {
+  m_log->appendDelete(agent, seq, target, n, reversed);
+  LV lo = reversed ? target - (n - 1) : target;
+  // Mark [lo, lo+n) item by item; the set is what matters, not the order.
+  while (n > 0) {
+    TreeCursor c = m_tree->find(lo);
+    const Item& it = m_tree->itemAt(c);
+    std::uint32_t k = std::min(n, it.size() - c.off);
+    if (it.visible()) {
+      std::uint32_t pos = m_tree->visibleBefore(c);
+      m_tree->markDeleted(c, k);
+      if (patches) appendPatch(*patches, Patch{pos, k, {}});
+    }
+    lo += k;
+    n -= k;
+  }
+}
+
+// ---- Applying updates -----------------------------------------------------------------------
+
+namespace {
+
+// What a document would hold after the runs accepted so far: used to validate a whole update
+// before changing anything.
+class Simulation {
+ public:
+  explicit Simulation(const OpLog& log) : m_log(log) {}
+
+  std::uint32_t next(const ReplicaId& r) { return agent(r).next; }
+
+  // The kind of op (r, seq), or empty if it is not there.
+  std::optional<OpKind> kind(const ReplicaId& r, std::uint32_t seq) {
+    Agent& a = agent(r);
+    if (seq >= a.next) return std::nullopt;
+    if (a.index && seq < m_log.nextSeq(*a.index)) return m_log.kindOf(m_log.lvOf(*a.index, seq));
+    auto it = std::upper_bound(a.added.begin(), a.added.end(), seq,
+                               [](std::uint32_t s, const Added& x) { return s < x.seq; });
+    return (it - 1)->kind;
+  }
+
+  // 1: all of (r, lo..lo+n-1) are inserts; 0: some are missing; -1: some are not inserts.
+  int allInserts(const ReplicaId& r, std::uint32_t lo, std::uint32_t n) {
+    Agent& a = agent(r);
+    if (lo + n > a.next) return 0;
+    std::uint32_t s = lo;
+    while (s < lo + n) {
+      if (a.index && s < m_log.nextSeq(*a.index)) {
+        LV lv = m_log.lvOf(*a.index, s);
+        const OpRun& run = m_log.runAt(lv);
+        if (run.kind != OpKind::Insert) return -1;
+        s += std::min(lo + n - s, run.end() - lv);
+      } else {
+        auto it = std::upper_bound(a.added.begin(), a.added.end(), s,
+                                   [](std::uint32_t x, const Added& y) { return x < y.seq; }) - 1;
+        if (it->kind != OpKind::Insert) return -1;
+        s = std::min(lo + n, it->seq + it->len);
+      }
+    }
+    return 1;
+  }
+
+  void accept(const WireRun& run) {
+    Agent& a = agent(run.agent);
+    a.added.push_back({run.seq, run.len, run.kind});
+    a.next = run.seq + run.len;
+  }
+
+ private:
+  struct Added {
+    std::uint32_t seq, len;
+    OpKind kind;
+  };
+  struct Agent {
+    ReplicaId replica;
+    std::optional<AgentIndex> index;
+    std::uint32_t next = 0;
+    std::vector<Added> added;
+  };
+  Agent& agent(const ReplicaId& r) {
+    if (m_last < m_agents.size() && m_agents[m_last].replica == r) return m_agents[m_last];
+    for (m_last = 0; m_last < m_agents.size(); ++m_last)
+      if (m_agents[m_last].replica == r) return m_agents[m_last];
+    Agent a;
+    a.replica = r;
+    a.index = m_log.findAgent(r);
+    if (a.index) a.next = m_log.nextSeq(*a.index);
+    m_agents.push_back(std::move(a));
+    return m_agents.back();
+  }
+
+  const OpLog& m_log;
+  std::vector<Agent> m_agents;
+  std::size_t m_last = 0;
+};
+
+enum class Readiness { Duplicate, Ready, Waiting, Invalid };
+
+void trimFront(WireRun& run, std::uint32_t k) {
+  run.seq += k;
+  run.len -= k;
+  if (run.kind == OpKind::Insert) {
+    run.text.erase(0, utf8::offsetOf(run.text, k));
+    run.left = WireRun::Origin::Chained;
+  } else {
+    run.target.seq = run.reversed ? run.target.seq - k : run.target.seq + k;
+  }
+}
+
+// Whether `run` can be applied now; trims ops already present from its front.
+Readiness readiness(Simulation& sim, WireRun& run, std::string& why) {
+  std::uint32_t next = sim.next(run.agent);
+  if (run.seq > next) return Readiness::Waiting;
+  if (run.seq < next) {
+    auto known = sim.kind(run.agent, run.seq);
+    if (known != run.kind) {
+      why = "op " + run.agent.toHex().substr(0, 8) + ":" + std::to_string(run.seq) +
+            " is already known as a different kind of op";
+      return Readiness::Invalid;
+    }
+    if (run.seq + run.len <= next) return Readiness::Duplicate;
+    trimFront(run, next - run.seq);
+  }
+  auto dependency = [&](const ReplicaId& r, std::uint32_t seq, const char* what) {
+    auto k = sim.kind(r, seq);
+    if (!k) return Readiness::Waiting;
+    if (*k != OpKind::Insert) {
+      why = std::string(what) + " " + r.toHex().substr(0, 8) + ":" + std::to_string(seq) +
+            " is not an inserted character";
+      return Readiness::Invalid;
+    }
+    return Readiness::Ready;
+  };
+  if (run.kind == OpKind::Insert) {
+    Readiness r = Readiness::Ready;
+    if (run.left == WireRun::Origin::Chained || run.right == WireRun::Origin::SameAsPrevious)
+      r = dependency(run.agent, run.seq - 1, "origin-left");
+    if (r == Readiness::Ready && run.left == WireRun::Origin::Id)
+      r = dependency(run.leftId.replica, run.leftId.seq, "origin-left");
+    if (r == Readiness::Ready && run.right == WireRun::Origin::Id)
+      r = dependency(run.rightId.replica, run.rightId.seq, "origin-right");
+    return r;
+  }
+  std::uint32_t lo = run.reversed ? run.target.seq - (run.len - 1) : run.target.seq;
+  switch (sim.allInserts(run.target.replica, lo, run.len)) {
+    case 1: return Readiness::Ready;
+    case 0: return Readiness::Waiting;
+    default:
+      why = "delete targets ops that are not inserted characters";
+      return Readiness::Invalid;
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> update,
+                                                 StreamContext* stream) {
+  StreamContext fresh;
+  StreamContext& ctx = stream ? *stream : fresh;
+  auto decoded = decodeUpdate(update, ctx);
+  if (!decoded) return fail(decoded.error());
+
+  // Plan: find the order in which runs become ready, rejecting the update if any is inconsistent.
+  std::vector<WireRun> work;
+  work.reserve(m_pending.size() + decoded->runs.size());
+  for (auto& p : m_pending) work.push_back(p.run);
+  const std::size_t firstNew = work.size();
+  for (auto& r : decoded->runs) work.push_back(std::move(r));
+  enum : std::uint8_t { kOpen, kDone, kDropped };
+  std::vector<std::uint8_t> state(work.size(), kOpen);
+  std::vector<std::size_t> plan;
+  Simulation sim(*m_log);
+  std::string why;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      if (state[i] != kOpen) continue;
+      switch (readiness(sim, work[i], why)) {
+        case Readiness::Duplicate: state[i] = kDone; break;
+        case Readiness::Ready:
+          sim.accept(work[i]);
+          plan.push_back(i);
+          state[i] = kDone;
+          progress = true;
+          break;
+        case Readiness::Waiting: break;
+        case Readiness::Invalid:
+          if (i >= firstNew)
+            return fail(Error::corrupt("update record " + std::to_string(i - firstNew) + ": " + why));
+          state[i] = kDropped;  // a run we held from an earlier update: forget it
+          break;
+      }
+    }
+  }
+
+  // Commit.
+  ctx.agents.insert(ctx.agents.end(), decoded->newAgents.begin(), decoded->newAgents.end());
+  std::vector<Patch> patches;
+  for (std::size_t i : plan) {
+    const WireRun& run = work[i];
+    OpLog& log = *m_log;
+    AgentIndex agent = log.addAgent(run.agent);
+    assert(run.seq == log.nextSeq(agent));
+    auto lvOf = [&](const WireId& id) { return log.lvOf(*log.findAgent(id.replica), id.seq); };
+    if (run.kind == OpKind::Insert) {
+      LV left = kNoLv, right = kNoLv;
+      if (run.left == WireRun::Origin::Chained) left = log.lvOf(agent, run.seq - 1);
+      if (run.left == WireRun::Origin::Id) left = lvOf(run.leftId);
+      if (run.right == WireRun::Origin::Id) right = lvOf(run.rightId);
+      if (run.right == WireRun::Origin::SameAsPrevious) right = log.originRight(log.lvOf(agent, run.seq - 1));
+      std::uint32_t pos = integrate(agent, run.seq, left, right, run.text, run.len, isAscii(run.text));
+      appendPatch(patches, Patch{pos, 0, run.text});
+    } else {
+      AgentIndex target = *log.findAgent(run.target.replica);
+      for (std::uint32_t i = 0; i < run.len;) {
+        std::uint32_t s = run.reversed ? run.target.seq - i : run.target.seq + i;
+        const AgentSpan& span = log.spanOf(target, s);
+        std::uint32_t k = run.reversed ? std::min(run.len - i, s - span.seq + 1)
+                                       : std::min(run.len - i, span.seq + span.len - s);
+        deleteTargets(agent, run.seq + i, span.lv + (s - span.seq), k, run.reversed, &patches);
+        i += k;
+      }
+    }
+  }
+  std::vector<PendingRun> pending;
+  for (std::size_t i = 0; i < work.size(); ++i)
+    if (state[i] == kOpen) pending.push_back(PendingRun{std::move(work[i])});
+  m_pending = std::move(pending);
+  return patches;
+}
+
+// ---- Encoding updates -----------------------------------------------------------------------
+
+std::vector<std::uint8_t> Document::encodeRanges(std::vector<std::pair<LV, LV>> ranges,
+                                                 StreamContext& stream) const {
+  const OpLog& log = *m_log;
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::uint8_t> out;
+  UpdateEncoder enc(out, stream);
+  WireRun w;
+  for (auto [lv, end] : ranges) {
+    while (lv < end) {
+      const OpRun& run = log.runAt(lv);
+      std::uint32_t n = std::min(end, run.end()) - lv;
+      std::uint32_t off = lv - run.lv;
+      w.agent = log.replica(run.agent);
+      w.seq = run.seq + off;
+      w.kind = run.kind;
+      if (run.kind == OpKind::Insert) {
+        LV left = off > 0 ? lv - 1 : run.origin;
+        bool chained = false;
+        if (left == kNoLv) {
+          w.left = WireRun::Origin::None;
+        } else {
+          OpId id = log.idOf(left);
+          chained = id.agent == run.agent && id.seq + 1 == w.seq;
+          w.left = chained ? WireRun::Origin::Chained : WireRun::Origin::Id;
+          w.leftId = {log.replica(id.agent), id.seq};
+        }
+        if (chained && log.originRight(left) == run.right) {
+          w.right = WireRun::Origin::SameAsPrevious;
+        } else if (run.right == kNoLv) {
+          w.right = WireRun::Origin::None;
+        } else {
+          OpId id = log.idOf(run.right);
+          w.right = WireRun::Origin::Id;
+          w.rightId = {log.replica(id.agent), id.seq};
+        }
+        w.len = n;
+        w.text.assign(log.text(lv, n));
+        enc.add(w);
+      } else {
+        // One record per stretch of targets that belong to one run of one agent.
+        w.reversed = run.reversed;
+        for (std::uint32_t i = 0; i < n;) {
+          LV t = run.target(off + i);
+          const OpRun& tr = log.runAt(t);
+          std::uint32_t k = run.reversed ? std::min(n - i, t - tr.lv + 1) : std::min(n - i, tr.end() - t);
+          w.seq = run.seq + off + i;
+          w.len = k;
+          w.target = {log.replica(tr.agent), tr.seq + (t - tr.lv)};
+          enc.add(w);
+          i += k;
+        }
+      }
+      lv += n;
+    }
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> Document::encodeOpsSince(LV from, StreamContext* stream) const {
+  StreamContext fresh;
+  std::vector<std::pair<LV, LV>> ranges;
+  if (from < nextLv()) ranges.push_back({from, nextLv()});
+  return encodeRanges(std::move(ranges), stream ? *stream : fresh);
+}
+
+std::vector<std::uint8_t> Document::encodeUpdateBetween(const VersionVector& from,
+                                                        const VersionVector& to) const {
+  const OpLog& log = *m_log;
+  std::vector<std::pair<LV, LV>> ranges;
+  for (AgentIndex a = 0; a < log.agentCount(); ++a) {
+    std::uint32_t lo = from.get(log.replica(a));
+    std::uint32_t hi = std::min(to.get(log.replica(a)), log.nextSeq(a));
+    for (const AgentSpan& s : log.spans(a)) {
+      std::uint32_t b = std::max(lo, s.seq), e = std::min(hi, s.seq + s.len);
+      if (b < e) ranges.push_back({s.lv + (b - s.seq), s.lv + (e - s.seq)});
+    }
+  }
+  StreamContext fresh;
+  return encodeRanges(std::move(ranges), fresh);
+}
+
+std::vector<std::uint8_t> Document::encodeUpdateSince(const VersionVector& theirs) const {
+  VersionVector everything = version();
+  return encodeUpdateBetween(theirs, everything);
+}
+
+// ---- Invariants -----------------------------------------------------------------------------
+
+std::string Document::checkInvariants() const {
+  if (auto e = m_log->checkInvariants(); !e.empty()) return e;
+  if (auto e = m_tree->checkInvariants(); !e.empty()) return e;
+  // Every inserted character is in the tree exactly once, deleted iff some delete targets it.
+  std::vector<std::uint8_t> deleted(m_log->nextLv(), 0);
+  std::uint64_t inserts = 0;
+  for (const OpRun& r : m_log->runs()) {
+    if (r.kind == OpKind::Insert) {
+      inserts += r.len;
+      for (std::uint32_t i = 0; i < r.len; ++i)
+        if (!m_tree->contains(r.lv + i)) return "document: insert " + std::to_string(r.lv + i) + " not in the tree";
+    } else {
+      for (std::uint32_t i = 0; i < r.len; ++i) {
+        LV t = r.target(i);
+        if (m_log->kindOf(t) != OpKind::Insert) return "document: delete targets a delete";
+        deleted[t] = 1;
+      }
+    }
+  }
+  if (inserts != m_tree->rawCount()) return "document: tree holds characters the log does not";
+  TreeCursor c = m_tree->start();
+  if (m_tree->roll(c)) {
+    do {
+      const Item& it = m_tree->itemAt(c);
+      for (std::uint32_t i = 0; i < it.size(); ++i)
+        if ((deleted[it.lv + i] != 0) == it.visible())
+          return "document: deleted state of " + std::to_string(it.lv + i) + " disagrees with the log";
+    } while (m_tree->nextItem(c));
+  }
+  return {};
+}
+
+}  // namespace quire::engine

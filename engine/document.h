@@ -1,0 +1,152 @@
+// A text document as a CRDT: local edits, remote updates, versions, anchors and the two binary
+// encodings. FORMAT.md describes the model ("Glossary", "Ordering") and the bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/ids.h"
+#include "engine/result.h"
+#include "engine/version_vector.h"
+
+namespace quire::engine {
+
+class ContentTree;
+class OpLog;
+struct PendingRun;
+
+// A change to the visible text, in the coordinates of the text as it was just before this patch
+// (patches of one call apply one after another): delete `deleted` code points at `pos`, then
+// insert `inserted` (UTF-8) there.
+struct Patch {
+  std::uint32_t pos = 0;
+  std::uint32_t deleted = 0;
+  std::string inserted;
+  bool operator==(const Patch&) const = default;
+};
+
+// Appends `p` to `patches`, folding it into the last patch where the two are one contiguous
+// insert or delete (typing on, forward delete, backspace).
+void appendPatch(std::vector<Patch>& patches, Patch p);
+
+// Which side of its character an anchor sticks to. `After` follows the character (a caret just
+// typed after it); `Before` precedes it. If the character is deleted, the anchor resolves to the
+// place where it stood.
+enum class Bias : std::uint8_t { Before = 0, After = 1 };
+
+// A stable position that survives concurrent edits: a character id plus a bias, or one of the
+// document's two ends. Wire form (replica id), so it can travel in presence messages.
+struct Anchor {
+  enum class Kind : std::uint8_t { Start = 0, End = 1, Char = 2 };
+  Kind kind = Kind::Start;
+  ReplicaId replica;
+  std::uint32_t seq = 0;
+  Bias bias = Bias::Before;
+  bool operator==(const Anchor&) const = default;
+};
+
+// The agents announced on one update stream, in order: an update refers to an agent by its
+// index here. A fresh (empty) context makes an update self-contained. Each direction of a
+// connection keeps its own. Owned by the caller; not thread-safe.
+struct StreamContext {
+  std::vector<ReplicaId> agents;
+};
+
+// One copy of a document. Owns its op log and its order tree. Copyable (a copy is a fork that
+// still edits as the same replica). Not thread-safe.
+class Document {
+ public:
+  explicit Document(ReplicaId localReplica);
+  ~Document();
+  Document(const Document& other);
+  Document& operator=(const Document& other);
+  Document(Document&&) noexcept;
+  Document& operator=(Document&&) noexcept;
+
+  ReplicaId localReplica() const;
+
+  // ---- Local edits (code points). Fail with InvalidArgument on a position past the end or
+  // text that is not valid UTF-8, changing nothing.
+  [[nodiscard]] Result<void> insert(std::uint32_t pos, std::string_view utf8);
+  [[nodiscard]] Result<void> remove(std::uint32_t pos, std::uint32_t count);
+
+  std::uint32_t length() const;  // code points
+  std::string text() const;      // UTF-8
+
+  // ---- Versions.
+  VersionVector version() const;
+  // The text as it was at `version`, which must be a version this document has passed through
+  // or a causally closed subset of its ops (e.g. another peer's version, intersected).
+  std::string textAt(const VersionVector& version) const;
+  // Local version counter: every op this copy holds has an LV below this.
+  LV nextLv() const;
+
+  // ---- Live updates (FORMAT.md, "Update encoding").
+  // Everything this copy has that a peer at `theirs` lacks. Self-contained.
+  std::vector<std::uint8_t> encodeUpdateSince(const VersionVector& theirs) const;
+  // The ops in `to` but not in `from` (for each replica, seqs in [from, to)). `to` must be
+  // causally closed (a version some copy has been at), so the result applies on a copy at `from`.
+  std::vector<std::uint8_t> encodeUpdateBetween(const VersionVector& from,
+                                                const VersionVector& to) const;
+  // Every op whose LV is >= `from` (e.g. the keystroke just typed). With a stream context, agents
+  // already announced on the stream are referred to by index and new ones are added to it.
+  std::vector<std::uint8_t> encodeOpsSince(LV from, StreamContext* stream = nullptr) const;
+  // Applies a remote update: idempotent, order-independent (ops whose dependencies are missing
+  // wait, see pendingOpCount()), atomic (a malformed update changes nothing, stream included).
+  // Returns the patches to the visible text, in order.
+  [[nodiscard]] Result<std::vector<Patch>> applyUpdate(std::span<const std::uint8_t> update,
+                                                       StreamContext* stream = nullptr);
+  std::size_t pendingOpCount() const;
+
+  // ---- Whole history (FORMAT.md, "History encoding"): columnar, compressed, keeps deleted text.
+  std::vector<std::uint8_t> encodeHistory() const;
+  [[nodiscard]] static Result<Document> decodeHistory(std::span<const std::uint8_t> bytes,
+                                                      ReplicaId localReplica);
+
+  // ---- Anchors.
+  // REQUIRES: pos <= length().
+  Anchor anchorAt(std::uint32_t pos, Bias bias) const;
+  // Empty if the anchor names a character this copy has not received yet.
+  std::optional<std::uint32_t> resolveAnchor(const Anchor& anchor) const;
+
+  // ---- Introspection.
+  std::uint64_t opCount() const;   // every insert and delete, one per character
+  std::size_t runCount() const;    // items in the order tree
+  std::size_t memoryUsage() const; // bytes of heap held (capacity, not size)
+  // Test/debug only: asserts the tree and the log agree. Returns a description of the first
+  // violation, empty if none.
+  std::string checkInvariants() const;
+
+  // Internal access for UndoManager and the codecs.
+  OpLog& opLog() { return *m_log; }
+  const OpLog& opLog() const { return *m_log; }
+  const ContentTree& tree() const { return *m_tree; }
+
+ private:
+  friend class UndoManager;
+  friend struct DocumentAccess;
+
+  // Local-style insert/delete of `agent` at a visible position (also used to decode histories).
+  void insertAt(AgentIndex agent, std::uint32_t pos, std::string_view utf8, std::uint32_t n, bool ascii);
+  void deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n);
+  // Places a remote insert by the ordering rule; returns its visible position.
+  std::uint32_t integrate(AgentIndex agent, std::uint32_t seq, LV left, LV right,
+                          std::string_view utf8, std::uint32_t n, bool ascii);
+  // Applies a delete run whose targets are the LVs target, target±1, ...; adds patches.
+  void deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n, bool reversed,
+                     std::vector<Patch>* patches);
+  void appendText(std::string& out, LV lv, std::uint32_t n) const;
+  std::vector<std::uint8_t> encodeRanges(std::vector<std::pair<LV, LV>> ranges, StreamContext& stream) const;
+
+  std::unique_ptr<OpLog> m_log;
+  std::unique_ptr<ContentTree> m_tree;
+  std::vector<PendingRun> m_pending;
+  AgentIndex m_local = 0;
+};
+
+}  // namespace quire::engine

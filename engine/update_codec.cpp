@@ -1,0 +1,196 @@
+#include "engine/update_codec.h"
+
+#include <algorithm>
+
+#include "engine/byte_io.h"
+#include "engine/utf8.h"
+
+namespace quire::engine {
+
+namespace {
+
+constexpr std::uint8_t kMagic = 'Q';
+constexpr std::uint8_t kVersion = 1;
+
+// Record tags: bits 0-1 type, bits 2-4 flags, bits 5-7 agent ref (7: a varint follows).
+constexpr std::uint8_t kTypeAgent = 0;
+constexpr std::uint8_t kTypeInsert = 1;
+constexpr std::uint8_t kTypeDelete = 2;
+constexpr std::uint8_t kFlagA = 1 << 2;       // insert: left chained;  delete: reversed
+constexpr std::uint8_t kFlagB = 1 << 3;       // insert: right same as previous; delete: target agent = agent
+constexpr std::uint8_t kFlagSingle = 1 << 4;  // one op; insert text is one code point
+constexpr std::uint32_t kInlineRefs = 7;
+
+std::string at(std::size_t record) { return "update record " + std::to_string(record) + ": "; }
+
+}  // namespace
+
+UpdateEncoder::UpdateEncoder(std::vector<std::uint8_t>& out, StreamContext& stream)
+    : m_out(out), m_stream(stream) {
+  m_out.push_back(kMagic);
+  m_out.push_back(kVersion);
+}
+
+std::uint32_t UpdateEncoder::refOf(const ReplicaId& r) {
+  auto it = std::find(m_stream.agents.begin(), m_stream.agents.end(), r);
+  if (it != m_stream.agents.end()) return static_cast<std::uint32_t>(it - m_stream.agents.begin());
+  m_out.push_back(kTypeAgent);
+  m_out.insert(m_out.end(), r.bytes.begin(), r.bytes.end());
+  m_stream.agents.push_back(r);
+  return static_cast<std::uint32_t>(m_stream.agents.size() - 1);
+}
+
+void UpdateEncoder::add(const WireRun& run) {
+  // Define every agent the record names before the record itself.
+  std::uint32_t agent = refOf(run.agent);
+  std::uint32_t left = 0, right = 0, target = 0;
+  bool sameTargetAgent = false;
+  if (run.kind == OpKind::Insert) {
+    if (run.left == WireRun::Origin::Id) left = refOf(run.leftId.replica);
+    if (run.right == WireRun::Origin::Id) right = refOf(run.rightId.replica);
+  } else {
+    sameTargetAgent = run.target.replica == run.agent;
+    if (!sameTargetAgent) target = refOf(run.target.replica);
+  }
+  ByteWriter w(m_out);
+  std::uint8_t tag = run.kind == OpKind::Insert ? kTypeInsert : kTypeDelete;
+  if (run.len == 1) tag |= kFlagSingle;
+  if (run.kind == OpKind::Insert) {
+    if (run.left == WireRun::Origin::Chained) tag |= kFlagA;
+    if (run.right == WireRun::Origin::SameAsPrevious) tag |= kFlagB;
+  } else {
+    if (run.reversed && run.len > 1) tag |= kFlagA;
+    if (sameTargetAgent) tag |= kFlagB;
+  }
+  tag |= static_cast<std::uint8_t>(std::min(agent, kInlineRefs) << 5);
+  w.byte(tag);
+  if (agent >= kInlineRefs) w.varint(agent);
+  w.varint(run.seq);
+  if (run.len != 1) w.varint(run.len);
+  if (run.kind == OpKind::Insert) {
+    if (run.left == WireRun::Origin::None) w.varint(0);
+    if (run.left == WireRun::Origin::Id) {
+      w.varint(left + 1);
+      w.varint(run.leftId.seq);
+    }
+    if (run.right == WireRun::Origin::None) w.varint(0);
+    if (run.right == WireRun::Origin::Id) {
+      w.varint(right + 1);
+      w.varint(run.rightId.seq);
+    }
+    if (run.len != 1) w.varint(run.text.size());
+    w.bytes(run.text);
+  } else {
+    if (!sameTargetAgent) w.varint(target);
+    w.varint(run.target.seq);
+  }
+}
+
+Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
+  ByteReader r(bytes);
+  std::uint8_t magic = 0, version = 0;
+  if (!r.byte(magic) || magic != kMagic || !r.byte(version))
+    return fail(Error::malformed("update: missing 'Q' header"));
+  if (version != kVersion)
+    return fail(Error::unsupportedVersion("update: format version " + std::to_string(version) +
+                                          ", this build reads version 1"));
+  DecodedUpdate out;
+  auto agentCount = [&] { return stream.agents.size() + out.newAgents.size(); };
+  auto agentAt = [&](std::uint64_t ref) -> const ReplicaId& {
+    return ref < stream.agents.size() ? stream.agents[ref] : out.newAgents[ref - stream.agents.size()];
+  };
+  auto readRef = [&](std::uint64_t& ref) { return r.varint(ref) && ref < agentCount(); };
+  for (std::size_t record = 0; !r.atEnd(); ++record) {
+    std::uint8_t tag;
+    r.byte(tag);
+    std::uint8_t type = tag & 3;
+    if (type == kTypeAgent) {
+      std::span<const std::uint8_t> id;
+      if (tag != kTypeAgent) return fail(Error::malformed(at(record) + "agent record with flags set"));
+      if (!r.bytes(16, id)) return fail(Error::malformed(at(record) + "truncated replica id"));
+      ReplicaId rid;
+      std::copy(id.begin(), id.end(), rid.bytes.begin());
+      out.newAgents.push_back(rid);
+      continue;
+    }
+    if (type != kTypeInsert && type != kTypeDelete)
+      return fail(Error::malformed(at(record) + "unknown record type " + std::to_string(type)));
+    WireRun run;
+    run.kind = type == kTypeInsert ? OpKind::Insert : OpKind::Delete;
+    std::uint64_t agent = tag >> 5;
+    if (agent == kInlineRefs && !r.varint(agent))
+      return fail(Error::malformed(at(record) + "truncated agent reference"));
+    if (agent >= agentCount())
+      return fail(Error::malformed(at(record) + "agent reference " + std::to_string(agent) +
+                                   " but only " + std::to_string(agentCount()) + " agents defined"));
+    run.agent = agentAt(agent);
+    run.len = 1;
+    if (!r.u32(run.seq) || (!(tag & kFlagSingle) && !r.u32(run.len)))
+      return fail(Error::malformed(at(record) + "truncated seq or length"));
+    if (run.len == 0 || run.seq > 0xFFFFFFFFu - run.len)
+      return fail(Error::malformed(at(record) + "run length " + std::to_string(run.len) + " at seq " +
+                                   std::to_string(run.seq) + " is out of range"));
+    if (run.kind == OpKind::Insert) {
+      if (tag & kFlagA) {
+        if (run.seq == 0) return fail(Error::malformed(at(record) + "chained insert at seq 0"));
+        run.left = WireRun::Origin::Chained;
+      } else {
+        std::uint64_t ref;
+        if (!r.varint(ref)) return fail(Error::malformed(at(record) + "truncated origin-left"));
+        if (ref > 0) {
+          if (ref - 1 >= agentCount() || !r.u32(run.leftId.seq))
+            return fail(Error::malformed(at(record) + "bad origin-left"));
+          run.left = WireRun::Origin::Id;
+          run.leftId.replica = agentAt(ref - 1);
+        }
+      }
+      if (tag & kFlagB) {
+        if (run.left != WireRun::Origin::Chained)
+          return fail(Error::malformed(at(record) + "origin-right 'as before' on an unchained insert"));
+        run.right = WireRun::Origin::SameAsPrevious;
+      } else {
+        std::uint64_t ref;
+        if (!r.varint(ref)) return fail(Error::malformed(at(record) + "truncated origin-right"));
+        if (ref > 0) {
+          if (ref - 1 >= agentCount() || !r.u32(run.rightId.seq))
+            return fail(Error::malformed(at(record) + "bad origin-right"));
+          run.right = WireRun::Origin::Id;
+          run.rightId.replica = agentAt(ref - 1);
+        }
+      }
+      std::span<const std::uint8_t> text;
+      if (tag & kFlagSingle) {
+        std::uint8_t lead;
+        if (!r.peek(lead) || !r.bytes(utf8::sequenceLength(lead), text))
+          return fail(Error::malformed(at(record) + "truncated character"));
+      } else {
+        std::uint64_t n;
+        if (!r.varint(n) || n > r.left() || !r.bytes(static_cast<std::size_t>(n), text))
+          return fail(Error::malformed(at(record) + "text of " + std::to_string(run.len) +
+                                       " characters runs past the end"));
+      }
+      run.text.assign(reinterpret_cast<const char*>(text.data()), text.size());
+      auto count = utf8::countValid(run.text);
+      if (!count) return fail(Error::malformed(at(record) + "text is not valid UTF-8"));
+      if (*count != run.len)
+        return fail(Error::malformed(at(record) + "run of " + std::to_string(run.len) +
+                                     " characters carries " + std::to_string(*count)));
+    } else {
+      run.reversed = (tag & kFlagA) != 0;
+      if (tag & kFlagB) {
+        run.target.replica = run.agent;
+      } else {
+        std::uint64_t ref;
+        if (!readRef(ref)) return fail(Error::malformed(at(record) + "bad target agent"));
+        run.target.replica = agentAt(ref);
+      }
+      if (!r.u32(run.target.seq)) return fail(Error::malformed(at(record) + "truncated target"));
+      bool ok = run.reversed ? run.target.seq >= run.len - 1 : run.target.seq <= 0xFFFFFFFFu - run.len;
+      if (!ok) return fail(Error::malformed(at(record) + "delete targets run out of range"));
+    }
+    out.runs.push_back(std::move(run));
+  }
+  return out;
+}
+
+}  // namespace quire::engine

@@ -1,0 +1,74 @@
+// The live-update encoding: a sequence of op runs in wire form (replica ids, seqs), compact
+// enough that a typed character continuing a run costs a few bytes. FORMAT.md, "Update encoding".
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/document.h"
+#include "engine/ids.h"
+#include "engine/op_log.h"
+#include "engine/result.h"
+
+namespace quire::engine {
+
+// An op named by its wire id.
+struct WireId {
+  ReplicaId replica;
+  std::uint32_t seq = 0;
+};
+
+// One run of ops as it travels. Insert runs are chained (each character's origin-left is the
+// one before it); the origins describe the first character.
+struct WireRun {
+  enum class Origin : std::uint8_t { None, Id, Chained, SameAsPrevious };
+  OpKind kind = OpKind::Insert;
+  ReplicaId agent;
+  std::uint32_t seq = 0;
+  std::uint32_t len = 0;
+  // Insert: left is None (document start), Id, or Chained ((agent, seq-1)); right is None
+  // (document end), Id, or SameAsPrevious (the origin-right of (agent, seq-1)).
+  Origin left = Origin::None;
+  Origin right = Origin::None;
+  WireId leftId;
+  WireId rightId;
+  std::string text;  // UTF-8, exactly len code points
+  // Delete: targets target.seq, target.seq+1, ... (or descending if reversed), of one replica.
+  WireId target;
+  bool reversed = false;
+};
+
+// Appends an update to `out`: header, then records. Agents not yet in `stream` are defined
+// inline and added to it. Not thread-safe.
+class UpdateEncoder {
+ public:
+  UpdateEncoder(std::vector<std::uint8_t>& out, StreamContext& stream);
+  void add(const WireRun& run);
+
+ private:
+  std::uint32_t refOf(const ReplicaId& r);
+  std::vector<std::uint8_t>& m_out;
+  StreamContext& m_stream;
+};
+
+// A decoded update: its runs, and the agents it defines (to append to the stream context once
+// the update has been accepted).
+struct DecodedUpdate {
+  std::vector<WireRun> runs;
+  std::vector<ReplicaId> newAgents;
+};
+
+// Decodes and fully validates the structure of an update. Pure: `stream` is only read.
+[[nodiscard]] Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes,
+                                                 const StreamContext& stream);
+
+}  // namespace quire::engine
+
+namespace quire::engine {
+// An op run received before its dependencies; kept by the Document until they arrive.
+struct PendingRun {
+  WireRun run;
+};
+}  // namespace quire::engine

@@ -1,0 +1,102 @@
+// quire-bench: benchmark programs over the shared editing traces. This file parses the options
+// every subcommand shares and dispatches; each subcommand lives in its own *_bench.cpp.
+#include <cstdio>
+#include <string>
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QStringList>
+
+#include "tests/bench/bench_command.h"
+#include "tests/bench/engine_bench.h"
+
+namespace {
+
+using quire::bench::BenchCommand;
+using quire::bench::BenchOptions;
+
+constexpr BenchCommand kCommands[] = {
+    {"engine", "replay, merge, encode, load and remote-apply every trace; heap held",
+     &quire::bench::runEngineBench},
+};
+
+void printHelp(std::FILE* out) {
+  std::fputs(
+      "Usage: quire-bench COMMAND --traces DIR --json FILE [--runs N]\n"
+      "\n"
+      "Benchmarks over the editing traces in DIR (sequential/*.json.gz, concurrent/*.json.gz).\n"
+      "Each figure is the median of N runs, with min and max; a table goes to stdout and the\n"
+      "figures to FILE as JSON (../shared/checks/targets.py COMMAND FILE checks them).\n"
+      "\n"
+      "Commands:\n",
+      out);
+  for (const BenchCommand& command : kCommands)
+    std::fprintf(out, "  %-8s %s\n", command.name, command.summary);
+  std::fprintf(out,
+               "\n"
+               "Options:\n"
+               "  --traces DIR  the traces folder (required)\n"
+               "  --json FILE   where to write the figures (required)\n"
+               "  --runs N      repetitions of each case, at least %d (default %d)\n"
+               "  -h, --help    show this help\n",
+               quire::bench::kMinRuns, quire::bench::kMinRuns);
+}
+
+int usageError(const std::string& what) {
+  std::fprintf(stderr, "quire-bench: %s (see 'quire-bench --help')\n", what.c_str());
+  return quire::bench::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QStringList args;
+  for (int i = 0; i < argc; ++i) args.append(QString::fromLocal8Bit(argv[i]));
+  if (args.size() < 2) {
+    printHelp(stderr);
+    return quire::bench::kExitUsage;
+  }
+  const QString& name = args.at(1);
+  if (name == QLatin1String("-h") || name == QLatin1String("--help") ||
+      name == QLatin1String("help")) {
+    printHelp(stdout);
+    return quire::bench::kExitOk;
+  }
+  const BenchCommand* command = nullptr;
+  for (const BenchCommand& candidate : kCommands) {
+    if (name == QLatin1String(candidate.name)) command = &candidate;
+  }
+  if (command == nullptr) return usageError("unknown command '" + name.toStdString() + "'");
+
+  QCommandLineParser parser;
+  const QCommandLineOption tracesOption(QStringLiteral("traces"), QString(), QStringLiteral("DIR"));
+  const QCommandLineOption jsonOption(QStringLiteral("json"), QString(), QStringLiteral("FILE"));
+  const QCommandLineOption runsOption(QStringLiteral("runs"), QString(), QStringLiteral("N"));
+  const QCommandLineOption helpOption(QStringList{QStringLiteral("h"), QStringLiteral("help")});
+  parser.addOptions({tracesOption, jsonOption, runsOption, helpOption});
+  if (!parser.parse(args.mid(1))) return usageError(parser.errorText().toStdString());
+  if (parser.isSet(helpOption)) {
+    printHelp(stdout);
+    return quire::bench::kExitOk;
+  }
+  if (!parser.positionalArguments().isEmpty()) {
+    return usageError("unexpected argument '" + parser.positionalArguments().front().toStdString() +
+                      "'");
+  }
+  if (!parser.isSet(tracesOption)) return usageError("missing --traces DIR");
+  if (!parser.isSet(jsonOption)) return usageError("missing --json FILE");
+
+  BenchOptions options;
+  options.tracesDir = QFile::encodeName(parser.value(tracesOption)).toStdString();
+  options.jsonPath = QFile::encodeName(parser.value(jsonOption)).toStdString();
+  if (parser.isSet(runsOption)) {
+    bool ok = false;
+    options.runs = parser.value(runsOption).toInt(&ok);
+    if (!ok || options.runs < quire::bench::kMinRuns) {
+      return usageError("--runs needs an integer >= " + std::to_string(quire::bench::kMinRuns) +
+                        ", got '" + parser.value(runsOption).toStdString() + "'");
+    }
+  }
+  return command->run(options);
+}
