@@ -28,17 +28,35 @@ ContentTree::ContentTree() {
 
 TreeCursor ContentTree::findVisible(std::uint32_t pos) const {
   assert(pos < m_vis);
+  // Edits cluster: try the leaf the last lookup ended in before descending from the root.
+  if (m_hintLeaf != kNil && pos >= m_hintStart) {
+    const Leaf& leaf = m_leaves[m_hintLeaf];
+    std::uint32_t p = pos - m_hintStart;
+    for (std::uint32_t i = 0; i < leaf.count; ++i) {
+      std::int32_t len = leaf.items[i].len;
+      if (len > 0) {
+        if (p < static_cast<std::uint32_t>(len)) return {m_hintLeaf, i, p};
+        p -= static_cast<std::uint32_t>(len);
+      }
+    }
+  }
   std::uint32_t id = m_root;
+  std::uint32_t before = 0;
   if (!m_rootIsLeaf) {
     for (;;) {
       const Node& n = m_nodes[id];
       std::uint32_t i = 0;
-      while (pos >= n.vis[i]) pos -= n.vis[i++];
+      while (pos >= n.vis[i]) {
+        pos -= n.vis[i];
+        before += n.vis[i++];
+      }
       assert(i < n.count);
       id = n.child[i];
       if (n.leafChildren) break;
     }
   }
+  m_hintLeaf = id;
+  m_hintStart = before;
   const Leaf& leaf = m_leaves[id];
   for (std::uint32_t i = 0;; ++i) {
     assert(i < leaf.count);
@@ -50,13 +68,27 @@ TreeCursor ContentTree::findVisible(std::uint32_t pos) const {
   }
 }
 
+void ContentTree::index(LV lv, std::uint32_t n, std::uint32_t leaf) {
+  if (m_indexed) m_leafOf.set(lv, n, leaf);
+}
+
+void ContentTree::ensureIndex() const {
+  if (m_indexed) return;
+  for (std::uint32_t id = m_firstLeaf; id != kNil; id = m_leaves[id].next)
+    for (std::uint32_t i = 0; i < m_leaves[id].count; ++i)
+      m_leafOf.set(m_leaves[id].items[i].lv, m_leaves[id].items[i].size(), id);
+  m_indexed = true;
+}
+
 bool ContentTree::contains(LV lv) const {
+  ensureIndex();
   if (!m_leafOf.has(lv)) return false;
   std::uint32_t leaf = m_leafOf.get(lv);
   return leaf != kNil;
 }
 
 TreeCursor ContentTree::find(LV lv) const {
+  ensureIndex();
   std::uint32_t id = m_leafOf.get(lv);
   assert(id != kNil);
   const Leaf& leaf = m_leaves[id];
@@ -140,6 +172,8 @@ std::uint32_t ContentTree::rawBefore(const TreeCursor& c) const {
 }
 
 void ContentTree::adjust(std::uint32_t leaf, std::int32_t dVis, std::int32_t dRaw) {
+  // A change in another leaf may shift where the hinted leaf starts.
+  if (leaf != m_hintLeaf) m_hintLeaf = kNil;
   m_vis += static_cast<std::uint32_t>(dVis);
   m_raw += static_cast<std::uint32_t>(dRaw);
   std::uint32_t child = leaf;
@@ -261,7 +295,7 @@ std::uint32_t ContentTree::splitLeaf(std::uint32_t id) {
   l.count = half;
   s.next = l.next;
   l.next = sib;
-  for (std::uint32_t i = 0; i < s.count; ++i) m_leafOf.set(s.items[i].lv, s.items[i].size(), sib);
+  for (std::uint32_t i = 0; i < s.count; ++i) index(s.items[i].lv, s.items[i].size(), sib);
   if (l.parent == kNil) {
     newRoot(id, sib, true);
   } else {
@@ -288,7 +322,7 @@ void ContentTree::insertItems(std::uint32_t leaf, std::uint32_t idx, const Item*
   std::memcpy(l.items + idx, items, k * sizeof(Item));
   l.count += k;
   m_items += k;
-  for (std::uint32_t i = 0; i < k; ++i) m_leafOf.set(items[i].lv, items[i].size(), target);
+  for (std::uint32_t i = 0; i < k; ++i) index(items[i].lv, items[i].size(), target);
   if (sib != kNil) {
     refreshUp(leaf);
     refreshUp(sib);
@@ -313,7 +347,7 @@ void ContentTree::insert(const TreeCursor& c, LV lv, std::uint32_t n) {
     // Before item idx: extend the previous item if the LVs continue it.
     if (c.idx > 0 && l.items[c.idx - 1].visible() && l.items[c.idx - 1].lv + l.items[c.idx - 1].size() == lv) {
       l.items[c.idx - 1].len += len;
-      m_leafOf.set(lv, n, c.leaf);
+      index(lv, n, c.leaf);
     } else {
       Item it{lv, len};
       insertItems(c.leaf, c.idx, &it, 1);
@@ -324,7 +358,7 @@ void ContentTree::insert(const TreeCursor& c, LV lv, std::uint32_t n) {
     if (c.off == size) {
       if (cur.visible() && cur.lv + size == lv) {
         cur.len += len;
-        m_leafOf.set(lv, n, c.leaf);
+        index(lv, n, c.leaf);
       } else {
         Item it{lv, len};
         insertItems(c.leaf, c.idx + 1, &it, 1);
@@ -398,6 +432,7 @@ std::size_t ContentTree::memoryUsage() const {
 
 std::string ContentTree::checkInvariants() const {
   // Walk the leaves in order; every count must agree with what it summarises.
+  ensureIndex();
   std::uint32_t vis = 0, raw = 0;
   std::size_t items = 0;
   for (std::uint32_t id = m_firstLeaf; id != kNil; id = m_leaves[id].next) {

@@ -45,6 +45,8 @@ class ContentTree {
   // The cursor on visible character `pos` (off < size of a visible item). REQUIRES pos < visibleCount().
   TreeCursor findVisible(std::uint32_t pos) const;
   // The cursor on character `lv` (which may be deleted). REQUIRES: lv is in the tree.
+  // The first call builds the LV index (O(n)); later edits keep it up to date. Copies made by
+  // local edits alone never need it.
   TreeCursor find(LV lv) const;
   bool contains(LV lv) const;
 
@@ -64,6 +66,9 @@ class ContentTree {
   void insert(const TreeCursor& c, LV lv, std::uint32_t n);
   // Marks n characters from the cursor deleted. REQUIRES: all in the cursor's item, visible.
   void markDeleted(const TreeCursor& c, std::uint32_t n);
+
+  // Capacity hint: about `items` items will be inserted.
+  void reserve(std::size_t items) { m_leaves.reserve(items / (kLeafCap / 2) + 1); }
 
   std::size_t memoryUsage() const;
   std::string checkInvariants() const;
@@ -97,6 +102,8 @@ class ContentTree {
     std::vector<std::vector<std::uint32_t>> m_pages;
   };
 
+  void index(LV lv, std::uint32_t n, std::uint32_t leaf);
+  void ensureIndex() const;
   void insertItems(std::uint32_t leaf, std::uint32_t idx, const Item* items, std::uint32_t k);
   void removeItem(std::uint32_t leaf, std::uint32_t idx);
   void adjust(std::uint32_t leaf, std::int32_t dVis, std::int32_t dRaw);
@@ -117,7 +124,11 @@ class ContentTree {
   std::uint32_t m_vis = 0;
   std::uint32_t m_raw = 0;
   std::size_t m_items = 0;
-  LeafIndex m_leafOf;
+  mutable LeafIndex m_leafOf;
+  mutable bool m_indexed = false;
+  // The leaf the last findVisible() ended in and the visible characters before it.
+  mutable std::uint32_t m_hintLeaf = kNil;
+  mutable std::uint32_t m_hintStart = 0;
 };
 
 }  // namespace quire::engine

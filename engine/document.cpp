@@ -56,7 +56,8 @@ Document::Document(const Document& other)
     : m_log(std::make_unique<OpLog>(*other.m_log)),
       m_tree(std::make_unique<ContentTree>(*other.m_tree)),
       m_pending(other.m_pending),
-      m_local(other.m_local) {}
+      m_local(other.m_local),
+      m_lastDeletePos(other.m_lastDeletePos) {}
 
 Document& Document::operator=(const Document& other) {
   if (this != &other) *this = Document(other);
@@ -123,7 +124,22 @@ void Document::deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n) {
     TreeCursor c = m_tree->findVisible(pos);
     const Item& it = m_tree->itemAt(c);
     std::uint32_t k = std::min(n, it.size() - c.off);
-    m_log->appendDelete(agent, m_log->nextSeq(agent), it.lv + c.off, k, false);
+    // Only deletes that touch the previous one may share its run, so that a run's targets are
+    // adjacent in the text (the history encoding can then give them by position).
+    bool touching = pos == m_lastDeletePos || pos + k == m_lastDeletePos;
+    m_log->appendDelete(agent, m_log->nextSeq(agent), it.lv + c.off, k, false, touching);
+    m_tree->markDeleted(c, k);
+    m_lastDeletePos = pos;
+    n -= k;
+  }
+}
+
+void Document::deleteRunAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n, LV target,
+                           bool reversed) {
+  m_log->appendDelete(agent, m_log->nextSeq(agent), target, n, reversed);
+  while (n > 0) {
+    TreeCursor c = m_tree->findVisible(pos);
+    std::uint32_t k = std::min(n, m_tree->itemAt(c).size() - c.off);
     m_tree->markDeleted(c, k);
     n -= k;
   }

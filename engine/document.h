@@ -134,6 +134,8 @@ class Document {
   // Local-style insert/delete of `agent` at a visible position (also used to decode histories).
   void insertAt(AgentIndex agent, std::uint32_t pos, std::string_view utf8, std::uint32_t n, bool ascii);
   void deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n);
+  // One delete run whose targets (target, target±1, ...) are the n visible characters at pos.
+  void deleteRunAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n, LV target, bool reversed);
   // Places a remote insert by the ordering rule; returns its visible position.
   std::uint32_t integrate(AgentIndex agent, std::uint32_t seq, LV left, LV right,
                           std::string_view utf8, std::uint32_t n, bool ascii);
@@ -147,6 +149,8 @@ class Document {
   std::unique_ptr<ContentTree> m_tree;
   std::vector<PendingRun> m_pending;
   AgentIndex m_local = 0;
+  // Visible position of the last local delete: a delete there (or just before) continues its run.
+  std::uint32_t m_lastDeletePos = 0xFFFFFFFFu;
 };
 
 }  // namespace quire::engine

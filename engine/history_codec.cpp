@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <optional>
 
 #include <zstd.h>
 
@@ -31,22 +32,42 @@ struct Columns {
   std::vector<std::uint8_t> headers, agents, positions, origins, targets;
 };
 
-// True if the LVs [lo, lo+n) are visible and adjacent, in order, in `tree`.
-bool visibleAndAdjacent(const ContentTree& tree, LV lo, std::uint32_t n) {
-  TreeCursor c = tree.find(lo);
-  while (n > 0) {
+// If the characters [lo, lo+n) are all visible and fill n adjacent places of the visible text
+// (in either order), the first of those places.
+std::optional<std::uint32_t> visiblePlace(const ContentTree& tree, LV lo, std::uint32_t n) {
+  std::uint32_t first = 0xFFFFFFFFu, last = 0;
+  for (LV x = lo; x < lo + n;) {
+    TreeCursor c = tree.find(x);
     const Item& it = tree.itemAt(c);
-    if (!it.visible() || it.lv + c.off != lo) return false;
-    std::uint32_t k = std::min(n, it.size() - c.off);
-    lo += k;
-    n -= k;
-    if (n == 0) break;
-    // Skip deleted items between; the next visible character must be `lo`.
-    do {
-      if (!tree.nextItem(c)) return false;
-    } while (!tree.itemAt(c).visible());
+    if (!it.visible()) return std::nullopt;
+    std::uint32_t k = std::min(lo + n - x, it.size() - c.off);
+    std::uint32_t at = tree.visibleBefore(c);
+    first = std::min(first, at);
+    last = std::max(last, at + k - 1);
+    x += k;
   }
-  return true;
+  // n distinct visible characters within a span of n places fill it.
+  if (last - first != n - 1) return std::nullopt;
+  return first;
+}
+
+// The lowest LV among the n visible characters from `c`, if they are exactly the LVs
+// [lowest, lowest+n) in some order.
+std::optional<LV> visibleRange(const ContentTree& tree, TreeCursor c, std::uint32_t n) {
+  LV lo = kNoLv, hi = 0;
+  for (std::uint32_t left = n; left > 0;) {
+    const Item& it = tree.itemAt(c);
+    if (it.visible()) {
+      std::uint32_t k = std::min(left, it.size() - c.off);
+      lo = std::min(lo, it.lv + c.off);
+      hi = std::max(hi, it.lv + c.off + k - 1);
+      left -= k;
+      if (left == 0) break;
+    }
+    if (!tree.nextItem(c)) return std::nullopt;
+  }
+  if (hi - lo != n - 1) return std::nullopt;
+  return lo;
 }
 
 }  // namespace
@@ -102,13 +123,13 @@ std::vector<std::uint8_t> Document::encodeHistory() const {
       }
     } else {
       LV lo = r.reversed ? r.origin - (r.len - 1) : r.origin;
-      bool positional = visibleAndAdjacent(tree, lo, r.len);
+      std::optional<std::uint32_t> place = visiblePlace(tree, lo, r.len);
+      bool positional = place.has_value();
       headers.varint((std::uint64_t{r.len} << kHeaderShift) | kDeleteBit |
                      (r.reversed ? kReversedBit : 0) | (positional ? kPositional : 0));
       if (positional) {
-        std::uint32_t pos = tree.visibleBefore(tree.find(lo));
-        positions.zigzag(std::int64_t{pos} - cursor);
-        cursor = pos;
+        positions.zigzag(std::int64_t{*place} - cursor);
+        cursor = *place;
       } else {
         targets.varint(r.lv - lo);
       }
@@ -192,6 +213,8 @@ Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, Re
 
   OpLog& log = *doc.m_log;
   ContentTree& tree = *doc.m_tree;
+  log.reserve(static_cast<std::size_t>(runCount), text.size());
+  tree.reserve(static_cast<std::size_t>(runCount));
   std::uint32_t cursor = 0;
   std::size_t textAt = 0;
   std::uint64_t agentLeft = 0;
@@ -248,10 +271,12 @@ Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, Re
       LV lo;
       if (positional) {
         if (pos < 0 || pos + len > doc.length()) return bad(at + "delete outside the text");
-        TreeCursor c = tree.findVisible(static_cast<std::uint32_t>(pos));
-        lo = tree.itemAt(c).lv + c.off;
-        if (!visibleAndAdjacent(tree, lo, len)) return bad(at + "deleted characters are not one run");
+        auto range = visibleRange(tree, tree.findVisible(static_cast<std::uint32_t>(pos)), len);
+        if (!range) return bad(at + "deleted characters are not one run");
+        lo = *range;
         cursor = static_cast<std::uint32_t>(pos);
+        doc.deleteRunAt(agent, cursor, len, reversed ? lo + len - 1 : lo, reversed);
+        continue;
       } else {
         std::uint64_t d;
         if (!targets.varint(d) || d == 0 || d > lv || len > d) return bad(at + "bad delete target");

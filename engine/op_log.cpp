@@ -111,11 +111,11 @@ LV OpLog::appendInsert(AgentIndex agent, std::uint32_t seq, LV originLeft, LV or
 }
 
 LV OpLog::appendDelete(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n,
-                       bool reversed) {
+                       bool reversed, bool mergeable) {
   LV lv = m_next;
   noteSpan(agent, seq, lv, n);
   bool merged = false;
-  if (!m_runs.empty()) {
+  if (mergeable && !m_runs.empty()) {
     OpRun& last = m_runs.back();
     if (last.kind == OpKind::Delete && last.agent == agent && last.end() == lv) {
       bool lastFwd = last.len == 1 || !last.reversed;

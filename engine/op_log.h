@@ -76,7 +76,10 @@ class OpLog {
   // REQUIRES: `seq` == nextSeq(agent); `utf8` holds exactly `n` code points.
   LV appendInsert(AgentIndex agent, std::uint32_t seq, LV originLeft, LV originRight,
                   std::string_view utf8, std::uint32_t n, bool ascii);
-  LV appendDelete(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n, bool reversed);
+  // `mergeable`: the caller knows these targets sit right after (or, backspacing, right before)
+  // the last run's in the visible text, so the two may become one run.
+  LV appendDelete(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n, bool reversed,
+                  bool mergeable = true);
   // True if an insert of `agent` after `originLeft`, before `originRight`, would continue the
   // last run (typing on).
   bool continuesLastInsert(AgentIndex agent, LV originLeft, LV originRight) const {
@@ -84,6 +87,12 @@ class OpLog {
     const OpRun& last = m_runs.back();
     return last.kind == OpKind::Insert && last.agent == agent && last.end() - 1 == originLeft &&
            last.right == originRight;
+  }
+
+  // Capacity hints for decoding a history of known size.
+  void reserve(std::size_t runs, std::size_t textBytes) {
+    m_runs.reserve(runs);
+    m_text.reserve(textBytes);
   }
 
   std::size_t memoryUsage() const;
