@@ -617,9 +617,14 @@ std::vector<std::uint8_t> Document::encodeUpdateBetween(const VersionVector& fro
   for (AgentIndex a = 0; a < log.agentCount(); ++a) {
     std::uint32_t lo = from.get(log.replica(a));
     std::uint32_t hi = std::min(to.get(log.replica(a)), log.nextSeq(a));
-    for (const AgentSpan& s : log.spans(a)) {
-      std::uint32_t b = std::max(lo, s.seq), e = std::min(hi, s.seq + s.len);
-      if (b < e) ranges.push_back({s.lv + (b - s.seq), s.lv + (e - s.seq)});
+    if (lo >= hi) continue;
+    const auto& spans = log.spans(a);
+    auto s = std::upper_bound(spans.begin(), spans.end(), lo,
+                              [](std::uint32_t seq, const AgentSpan& x) { return seq < x.seq; });
+    if (s != spans.begin()) --s;
+    for (; s != spans.end() && s->seq < hi; ++s) {
+      std::uint32_t b = std::max(lo, s->seq), e = std::min(hi, s->seq + s->len);
+      if (b < e) ranges.push_back({s->lv + (b - s->seq), s->lv + (e - s->seq)});
     }
   }
   StreamContext fresh;
