@@ -75,7 +75,7 @@ int runReplayCommand(const QStringList& args) {
   const auto start = std::chrono::steady_clock::now();
   auto doc = trace::replay(*trace);
   const auto stop = std::chrono::steady_clock::now();
-  if (!doc) return reportFailure(path + ": " + doc.error().toString());
+  if (!doc) return reportFailure("replaying " + path + ": " + doc.error().toString());
   const double replayMs = std::chrono::duration<double, std::milli>(stop - start).count();
 
   const std::string text = doc->text();

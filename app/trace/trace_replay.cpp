@@ -100,41 +100,46 @@ Result<engine::Document> replayConcurrent(const Trace& trace) {
   std::vector<engine::Document> replicas;
   replicas.reserve(trace.numAgents);
   for (std::uint32_t a = 0; a < trace.numAgents; ++a) replicas.emplace_back(agentReplica(a));
+  // held[a] == replicas[a].version(), re-read after every change instead of before every txn.
+  std::vector<engine::VersionVector> held(trace.numAgents);
   // versions[i]: the ops txn i's result holds, i.e. its parents' and its own.
   std::vector<engine::VersionVector> versions;
   versions.reserve(trace.txns.size());
 
   for (std::size_t i = 0; i < trace.txns.size(); ++i) {
     const TraceTxn& txn = trace.txns[i];
-    const std::string where = "txn " + std::to_string(i);
+    const auto where = [i] { return "txn " + std::to_string(i); };
     if (txn.agent >= replicas.size()) {
-      return fail(Error::malformed(where + ": agent " + std::to_string(txn.agent) +
+      return fail(Error::malformed(where() + ": agent " + std::to_string(txn.agent) +
                                    " but numAgents is " + std::to_string(trace.numAgents)));
     }
     engine::VersionVector target = root;
     for (std::uint32_t parent : txn.parents) {
-      if (parent >= i)
-        return fail(Error::malformed(where + ": parent " + std::to_string(parent) +
+      if (parent >= i) {
+        return fail(Error::malformed(where() + ": parent " + std::to_string(parent) +
                                      " is not an earlier txn"));
+      }
       mergeVersion(target, versions[parent]);
     }
 
     engine::Document& replica = replicas[txn.agent];
-    const engine::VersionVector have = replica.version();
+    engine::VersionVector& have = held[txn.agent];
     if (have != target) {
       // An agent's txns are totally ordered, so its replica can only lag behind the parents.
       if (!target.includes(have)) {
-        return fail(Error::malformed(where + ": agent " + std::to_string(txn.agent) +
+        return fail(Error::malformed(where() + ": agent " + std::to_string(txn.agent) +
                                      " already holds ops outside the txn's parents (has " +
                                      have.toString() + ", parents " + target.toString() + ")"));
       }
       auto merged = replica.applyUpdate(all.encodeUpdateBetween(have, target));
-      if (!merged)
-        return fail(withContext(merged.error(), where + ": bringing agent to its parents"));
-      if (replica.version() != target) {
-        return fail(Error::corrupt(
-            where + ": update to the parents left agent " + std::to_string(txn.agent) + " at " +
-            replica.version().toString() + ", expected " + target.toString()));
+      if (!merged) {
+        return fail(withContext(merged.error(), where() + ": bringing agent to its parents"));
+      }
+      have = replica.version();
+      if (have != target) {
+        return fail(Error::corrupt(where() + ": update to the parents left agent " +
+                                   std::to_string(txn.agent) + " at " + have.toString() +
+                                   ", expected " + target.toString()));
       }
     }
 
@@ -142,9 +147,10 @@ Result<engine::Document> replayConcurrent(const Trace& trace) {
     if (auto applied = applyTxn(replica, txn, i); !applied) return fail(applied.error());
     if (replica.nextLv() != before) {
       auto merged = all.applyUpdate(replica.encodeOpsSince(before));
-      if (!merged) return fail(withContext(merged.error(), where + ": merging into the result"));
+      if (!merged) return fail(withContext(merged.error(), where() + ": merging into the result"));
+      have = replica.version();
     }
-    versions.push_back(replica.version());
+    versions.push_back(have);
   }
 
   if (all.pendingOpCount() != 0) {

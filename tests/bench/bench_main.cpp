@@ -6,6 +6,7 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QFile>
+#include <QFileInfo>
 #include <QStringList>
 
 #include "tests/bench/bench_command.h"
@@ -43,7 +44,9 @@ void printHelp(std::FILE* out) {
                quire::bench::kMinRuns, quire::bench::kMinRuns);
 }
 
-int usageError(const std::string& what) {
+int usageError(std::string what) {
+  // QCommandLineParser's messages end in a full stop; the hint follows on the same line.
+  if (!what.empty() && what.back() == '.') what.pop_back();
   std::fprintf(stderr, "quire-bench: %s (see 'quire-bench --help')\n", what.c_str());
   return quire::bench::kExitUsage;
 }
@@ -97,6 +100,13 @@ int main(int argc, char** argv) {
       return usageError("--runs needs an integer >= " + std::to_string(quire::bench::kMinRuns) +
                         ", got '" + parser.value(runsOption).toStdString() + "'");
     }
+  }
+  // Fail before minutes of measuring, not after.
+  const QFileInfo jsonDir(QFileInfo(parser.value(jsonOption)).absolutePath());
+  if (!jsonDir.isDir() || !jsonDir.isWritable()) {
+    std::fprintf(stderr, "quire-bench: cannot write %s: %s is not a writable folder\n",
+                 options.jsonPath.c_str(), jsonDir.filePath().toStdString().c_str());
+    return quire::bench::kExitFailure;
   }
   return command->run(options);
 }

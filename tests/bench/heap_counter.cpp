@@ -12,13 +12,19 @@ namespace quire::bench {
 
 namespace {
 
+std::atomic<bool> g_counting{false};
 std::atomic<std::int64_t> g_liveBytes{0};
+
+void count(void* p, std::int64_t sign) noexcept {
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_liveBytes.fetch_add(sign * static_cast<std::int64_t>(malloc_usable_size(p)),
+                          std::memory_order_relaxed);
+  }
+}
 
 void* allocate(std::size_t size) noexcept {
   void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) return nullptr;
-  g_liveBytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p)),
-                        std::memory_order_relaxed);
+  if (p != nullptr) count(p, +1);
   return p;
 }
 
@@ -26,15 +32,13 @@ void* allocateAligned(std::size_t size, std::align_val_t align) noexcept {
   const std::size_t alignment = std::max(static_cast<std::size_t>(align), sizeof(void*));
   void* p = nullptr;
   if (posix_memalign(&p, alignment, size == 0 ? 1 : size) != 0) return nullptr;
-  g_liveBytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p)),
-                        std::memory_order_relaxed);
+  count(p, +1);
   return p;
 }
 
 void release(void* p) noexcept {
   if (p == nullptr) return;
-  g_liveBytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)),
-                        std::memory_order_relaxed);
+  count(p, -1);
   std::free(p);
 }
 
@@ -59,6 +63,8 @@ void* allocateAlignedOrThrow(std::size_t size, std::align_val_t align) {
 }
 
 }  // namespace
+
+void setHeapCounting(bool on) { g_counting.store(on, std::memory_order_relaxed); }
 
 std::int64_t liveHeapBytes() { return g_liveBytes.load(std::memory_order_relaxed); }
 
