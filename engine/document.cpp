@@ -119,6 +119,17 @@ Result<void> Document::insert(std::uint32_t pos, std::string_view utf8) {
   return {};
 }
 
+std::uint32_t Document::insertAfterChar(AgentIndex agent, LV left, std::string_view utf8,
+                                        std::uint32_t n, bool ascii) {
+  TreeCursor c = m_tree->find(left);
+  ++c.off;
+  LV right = m_tree->lvAfter(c);
+  std::uint32_t pos = m_tree->visibleBefore(c);
+  LV lv = m_log->appendInsert(agent, m_log->nextSeq(agent), left, right, utf8, n, ascii);
+  m_tree->insert(c, lv, n);
+  return pos;
+}
+
 void Document::deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n) {
   while (n > 0) {
     TreeCursor c = m_tree->findVisible(pos);
@@ -549,8 +560,7 @@ std::vector<std::uint8_t> Document::encodeRanges(std::vector<std::pair<LV, LV>> 
                                                  StreamContext& stream) const {
   const OpLog& log = *m_log;
   std::sort(ranges.begin(), ranges.end());
-  std::vector<std::uint8_t> out;
-  UpdateEncoder enc(out, stream);
+  UpdateEncoder enc(stream);
   WireRun w;
   for (auto [lv, end] : ranges) {
     while (lv < end) {
@@ -600,7 +610,7 @@ std::vector<std::uint8_t> Document::encodeRanges(std::vector<std::pair<LV, LV>> 
       lv += n;
     }
   }
-  return out;
+  return enc.finish();
 }
 
 std::vector<std::uint8_t> Document::encodeOpsSince(LV from, StreamContext* stream) const {

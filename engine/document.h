@@ -134,6 +134,9 @@ class Document {
   // Local-style insert/delete of `agent` at a visible position (also used to decode histories).
   void insertAt(AgentIndex agent, std::uint32_t pos, std::string_view utf8, std::uint32_t n, bool ascii);
   void deleteAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n);
+  // Local insert right after character `left` (which may be deleted); returns its visible position.
+  std::uint32_t insertAfterChar(AgentIndex agent, LV left, std::string_view utf8, std::uint32_t n,
+                                bool ascii);
   // One delete run whose targets (target, target±1, ...) are the n visible characters at pos.
   void deleteRunAt(AgentIndex agent, std::uint32_t pos, std::uint32_t n, LV target, bool reversed);
   // Places a remote insert by the ordering rule; returns its visible position.

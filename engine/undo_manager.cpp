@@ -96,15 +96,16 @@ std::optional<UndoStep> UndoManager::revert(Group group, std::vector<Group>& opp
         appendPatch(step.patches, Patch{pos, 1, {}});
         removed.push_back(live);
       } else {
-        // A character we deleted: insert its text again where it stood, unless it is back.
+        // A character we deleted: insert its text again right behind its tombstone, so it
+        // keeps its place among other tombstones that may come back later; unless it is back.
         LV target = run.target(lv - run.lv);
         LV live = liveCopy(target);
         TreeCursor c = tree.find(live);
         if (tree.itemAt(c).visible()) continue;
-        std::uint32_t pos = tree.visibleBefore(c);
         std::string text(log.text(target, 1));
         LV copy = m_doc.nextLv();
-        m_doc.insertAt(m_doc.m_local, pos, text, 1, static_cast<unsigned char>(text[0]) < 0x80);
+        std::uint32_t pos = m_doc.insertAfterChar(m_doc.m_local, live, text, 1,
+                                                  static_cast<unsigned char>(text[0]) < 0x80);
         m_revived[live] = copy;
         appendPatch(step.patches, Patch{pos, 0, std::move(text)});
         restored.push_back(copy);

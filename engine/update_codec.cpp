@@ -25,17 +25,25 @@ std::string at(std::size_t record) { return "update record " + std::to_string(re
 
 }  // namespace
 
-UpdateEncoder::UpdateEncoder(std::vector<std::uint8_t>& out, StreamContext& stream)
-    : m_out(out), m_stream(stream) {
-  m_out.push_back(kMagic);
-  m_out.push_back(kVersion);
+UpdateEncoder::UpdateEncoder(StreamContext& stream) : m_stream(stream) {}
+
+std::vector<std::uint8_t> UpdateEncoder::finish() {
+  std::vector<std::uint8_t> out;
+  out.reserve(m_records.size() + 12);
+  ByteWriter w(out);
+  w.byte(kMagic);
+  w.byte(kVersion);
+  w.varint(m_count);
+  w.bytes(m_records);
+  return out;
 }
 
 std::uint32_t UpdateEncoder::refOf(const ReplicaId& r) {
   auto it = std::find(m_stream.agents.begin(), m_stream.agents.end(), r);
   if (it != m_stream.agents.end()) return static_cast<std::uint32_t>(it - m_stream.agents.begin());
-  m_out.push_back(kTypeAgent);
-  m_out.insert(m_out.end(), r.bytes.begin(), r.bytes.end());
+  m_records.push_back(kTypeAgent);
+  m_records.insert(m_records.end(), r.bytes.begin(), r.bytes.end());
+  ++m_count;
   m_stream.agents.push_back(r);
   return static_cast<std::uint32_t>(m_stream.agents.size() - 1);
 }
@@ -52,7 +60,8 @@ void UpdateEncoder::add(const WireRun& run) {
     sameTargetAgent = run.target.replica == run.agent;
     if (!sameTargetAgent) target = refOf(run.target.replica);
   }
-  ByteWriter w(m_out);
+  ByteWriter w(m_records);
+  ++m_count;
   std::uint8_t tag = run.kind == OpKind::Insert ? kTypeInsert : kTypeDelete;
   if (run.len == 1) tag |= kFlagSingle;
   if (run.kind == OpKind::Insert) {
@@ -94,15 +103,24 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
   if (version != kVersion)
     return fail(Error::unsupportedVersion("update: format version " + std::to_string(version) +
                                           ", this build reads version 1"));
+  std::uint64_t records;
+  if (!r.varint(records)) return fail(Error::malformed("update: truncated record count"));
+  // Every record takes at least three bytes (an agent definition seventeen).
+  if (records > r.left() / 3)
+    return fail(Error::malformed("update: " + std::to_string(records) + " records in " +
+                                 std::to_string(r.left()) + " bytes"));
   DecodedUpdate out;
+  out.runs.reserve(static_cast<std::size_t>(records));
   auto agentCount = [&] { return stream.agents.size() + out.newAgents.size(); };
   auto agentAt = [&](std::uint64_t ref) -> const ReplicaId& {
     return ref < stream.agents.size() ? stream.agents[ref] : out.newAgents[ref - stream.agents.size()];
   };
   auto readRef = [&](std::uint64_t& ref) { return r.varint(ref) && ref < agentCount(); };
-  for (std::size_t record = 0; !r.atEnd(); ++record) {
+  for (std::size_t record = 0; record < records; ++record) {
     std::uint8_t tag;
-    r.byte(tag);
+    if (!r.byte(tag))
+      return fail(Error::malformed("update: " + std::to_string(records) + " records announced, " +
+                                   std::to_string(record) + " present"));
     std::uint8_t type = tag & 3;
     if (type == kTypeAgent) {
       std::span<const std::uint8_t> id;
@@ -190,6 +208,8 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
     }
     out.runs.push_back(std::move(run));
   }
+  if (!r.atEnd())
+    return fail(Error::malformed("update: " + std::to_string(r.left()) + " bytes after the last record"));
   return out;
 }
 

@@ -40,16 +40,19 @@ struct WireRun {
   bool reversed = false;
 };
 
-// Appends an update to `out`: header, then records. Agents not yet in `stream` are defined
+// Builds an update: header, record count, records. Agents not yet in `stream` are defined
 // inline and added to it. Not thread-safe.
 class UpdateEncoder {
  public:
-  UpdateEncoder(std::vector<std::uint8_t>& out, StreamContext& stream);
+  explicit UpdateEncoder(StreamContext& stream);
   void add(const WireRun& run);
+  // The finished update.
+  std::vector<std::uint8_t> finish();
 
  private:
   std::uint32_t refOf(const ReplicaId& r);
-  std::vector<std::uint8_t>& m_out;
+  std::vector<std::uint8_t> m_records;
+  std::uint64_t m_count = 0;
   StreamContext& m_stream;
 };
 

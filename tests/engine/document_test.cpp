@@ -204,7 +204,9 @@ TEST_CASE("textAt a past version gives the text as it was then", "[engine]") {
     }
     snapshots.emplace_back(a.doc.version(), a.doc.text());
   }
+  // Every snapshot near the start and end, and a sample in between.
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    if (i > 10 && i + 10 < snapshots.size() && rng.below(8) != 0) continue;
     INFO("snapshot " << i << " at " << snapshots[i].first.toString());
     REQUIRE(a.doc.textAt(snapshots[i].first) == snapshots[i].second);
   }
@@ -388,9 +390,11 @@ TEST_CASE("a truncated, bit-flipped or garbage update is rejected and changes no
     Document d = receiver;
     INFO(what << "; " << hexDump(bytes));
     auto r = d.applyUpdate(bytes);
-    REQUIRE_FALSE(r.has_value());
-    CHECK_FALSE(r.error().message().empty());
-    CHECK(stateOf(d) == before);
+    CHECK_FALSE(r.has_value());
+    if (!r) {
+      CHECK_FALSE(r.error().message().empty());
+      CHECK(stateOf(d) == before);
+    }
     CHECK(d.checkInvariants() == "");
   };
   // Either rejected without change, or accepted into a valid document whose patches fit.
@@ -480,9 +484,11 @@ TEST_CASE("a rejected update leaves the receiver's stream context unchanged", "[
     Document d = b;
     INFO("prefix of " << n << " bytes of " << hexDump(announcing));
     auto r = d.applyUpdate({announcing.data(), n}, &ctx);
-    REQUIRE_FALSE(r.has_value());
-    CHECK(ctx.agents == bInBefore.agents);
-    CHECK(stateOf(d) == before);
+    CHECK_FALSE(r.has_value());
+    if (!r) {
+      CHECK(ctx.agents == bInBefore.agents);
+      CHECK(stateOf(d) == before);
+    }
   }
   // The whole update applies and extends the context.
   applyChecked(b, mirror, announcing, &bIn);

@@ -4,6 +4,7 @@
 // `quire_engine_tests "<name>" --rng-seed <n>` to explore other seeds.
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 
 using quire::engine::Document;
 using quire::engine::LV;
+using quire::engine::StreamContext;
 using quire::engine::UndoManager;
 using quire::engine::UndoStep;
 using quire::engine::VersionVector;
@@ -84,8 +86,19 @@ void runConvergence(std::uint64_t seed) {
     deliverMirrored(reps[to], bytes);
   };
 
-  const int steps = static_cast<int>(rng.between(30, 120));
+  // Versions and texts some replica was at, and anchors some replica made, checked at the end.
+  std::vector<std::pair<VersionVector, std::string>> snapshots;
+  std::vector<quire::engine::Anchor> anchors;
+
+  const int steps = static_cast<int>(rng.between(40, 300));
   for (int step = 0; step < steps; ++step) {
+    if (rng.chance(0.05)) {
+      const auto& doc = reps[rng.below(static_cast<std::uint32_t>(n))].doc;
+      snapshots.emplace_back(doc.version(), doc.text());
+      anchors.push_back(doc.anchorAt(rng.between(0, doc.length()),
+                                     rng.chance(0.5) ? quire::engine::Bias::Before
+                                                     : quire::engine::Bias::After));
+    }
     const std::uint32_t roll = rng.below(100);
     if (roll < 55) {
       const std::size_t i = rng.below(static_cast<std::uint32_t>(n));
@@ -121,6 +134,21 @@ void runConvergence(std::uint64_t seed) {
     }
   }
   requireConverged(reps);
+
+  // Any replica's past version is causally closed, so every converged copy can show its text.
+  const Document& check = reps[rng.below(static_cast<std::uint32_t>(n))].doc;
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    INFO("snapshot " << i << " at " << snapshots[i].first.toString());
+    CHECK(check.textAt(snapshots[i].first) == snapshots[i].second);
+  }
+  // An anchor resolves to the same place on every converged copy.
+  for (std::size_t i = 0; i < anchors.size(); ++i) {
+    INFO("anchor " << i);
+    const auto where = reps[0].doc.resolveAnchor(anchors[i]);
+    REQUIRE(where.has_value());
+    CHECK(*where <= reps[0].doc.length());
+    for (std::size_t k = 1; k < n; ++k) CHECK(reps[k].doc.resolveAnchor(anchors[i]) == where);
+  }
 }
 
 // A document edited by 2-4 replicas with random pairwise syncs, and the (version, text) pairs
@@ -232,7 +260,7 @@ TEST_CASE("decodeHistory(encodeHistory()) keeps text, version and past texts",
   REQUIRE(errorOf(resumed) == "");
   const LV lv = resumed->nextLv();
   REQUIRE(errorOf(resumed->insert(0, "\U0001F4DD")) == "");
-  Document other = h.reps[1].doc;
+  Document other(replicaId(0xFB, rng.next()));
   REQUIRE(sendMissing(doc, other) == "");
   auto r = other.applyUpdate(resumed->encodeOpsSince(lv));
   REQUIRE(errorOf(r) == "");
@@ -332,4 +360,87 @@ TEST_CASE("undo never removes another user's text (seeded)", "[engine][props][un
     INFO("U+" << std::hex << static_cast<std::uint32_t>(c));
     CHECK_FALSE(mine.contains(c));
   }
+}
+
+// A hub (like a relay or a peer everyone connects to) and spokes, linked by ordered, lossless
+// streams, each direction with its own StreamContext on both ends. The hub forwards what it
+// receives, so updates announce third-party agents on the stream.
+TEST_CASE("replicas converge through a forwarding hub on stream contexts (seeded)",
+          "[engine][props][format]") {
+  const auto seed = testSeed(GENERATE(range(0, 100)));
+  INFO("seed " << seed);
+  Rng rng(seed);
+  const std::size_t n = rng.between(3, 6);  // replica 0 is the hub
+  std::vector<EditingReplica> reps;
+  reps.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    reps.emplace_back(replicaId(static_cast<std::uint8_t>(rng.next()), rng.next()));
+  }
+  struct Stream {
+    StreamContext out;  // sender's side
+    StreamContext in;   // receiver's side
+    std::deque<std::vector<std::uint8_t>> queue;
+  };
+  // toHub[i]: spoke i -> hub; fromHub[i]: hub -> spoke i.
+  std::vector<Stream> toHub(n), fromHub(n);
+  auto hubForward = [&](LV since, std::size_t except) {
+    for (std::size_t j = 1; j < n; ++j) {
+      if (j == except) continue;
+      auto bytes = reps[0].doc.encodeOpsSince(since, &fromHub[j].out);
+      fromHub[j].queue.push_back(std::move(bytes));
+    }
+  };
+  const int steps = static_cast<int>(rng.between(50, 250));
+  for (int step = 0; step < steps; ++step) {
+    const std::size_t i = rng.below(static_cast<std::uint32_t>(n));
+    const std::uint32_t roll = rng.below(100);
+    if (roll < 45) {  // i edits and sends
+      const LV lv = reps[i].doc.nextLv();
+      const int edits = static_cast<int>(rng.between(1, 4));
+      for (int k = 0; k < edits; ++k) {
+        REQUIRE(randomLocalEdit(rng, reps[i], mixedAlphabet()) == "");
+      }
+      if (i == 0) {
+        hubForward(lv, 0);
+      } else {
+        toHub[i].queue.push_back(reps[i].doc.encodeOpsSince(lv, &toHub[i].out));
+      }
+    } else if (i == 0 || roll < 70) {  // the hub takes one message from a spoke
+      const std::size_t from = 1 + rng.below(static_cast<std::uint32_t>(n - 1));
+      if (toHub[from].queue.empty()) continue;
+      const LV lv = reps[0].doc.nextLv();
+      auto r = reps[0].doc.applyUpdate(toHub[from].queue.front(), &toHub[from].in);
+      toHub[from].queue.pop_front();
+      REQUIRE(errorOf(r) == "");
+      REQUIRE(applyPatches(reps[0].mirror, *r).value_or("") == "");
+      hubForward(lv, from);
+    } else {  // spoke i takes one message from the hub
+      if (fromHub[i].queue.empty()) continue;
+      auto r = reps[i].doc.applyUpdate(fromHub[i].queue.front(), &fromHub[i].in);
+      fromHub[i].queue.pop_front();
+      REQUIRE(errorOf(r) == "");
+      REQUIRE(applyPatches(reps[i].mirror, *r).value_or("") == "");
+    }
+  }
+  // Drain: spokes to hub (the hub forwards), then hub to spokes.
+  for (std::size_t from = 1; from < n; ++from) {
+    while (!toHub[from].queue.empty()) {
+      const LV lv = reps[0].doc.nextLv();
+      auto r = reps[0].doc.applyUpdate(toHub[from].queue.front(), &toHub[from].in);
+      toHub[from].queue.pop_front();
+      REQUIRE(errorOf(r) == "");
+      REQUIRE(applyPatches(reps[0].mirror, *r).value_or("") == "");
+      hubForward(lv, from);
+    }
+  }
+  for (std::size_t to = 1; to < n; ++to) {
+    while (!fromHub[to].queue.empty()) {
+      auto r = reps[to].doc.applyUpdate(fromHub[to].queue.front(), &fromHub[to].in);
+      fromHub[to].queue.pop_front();
+      REQUIRE(errorOf(r) == "");
+      REQUIRE(applyPatches(reps[to].mirror, *r).value_or("") == "");
+    }
+    CHECK(fromHub[to].in.agents == fromHub[to].out.agents);
+  }
+  requireConverged(reps);
 }

@@ -1,13 +1,16 @@
 // UndoManager: how local edits group into undo steps, where the caret goes, redo, and per-user
 // undo next to concurrent remote edits.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "engine/document.h"
 #include "engine/undo_manager.h"
+#include "tests/support/random_edits.h"
 #include "tests/support/test_util.h"
 
 using quire::Error;
@@ -286,4 +289,42 @@ TEST_CASE("undoing an insert that a remote user partly deleted removes only what
   CHECK(a.text() == "[*]");
   REQUIRE(syncPair(a, b) == "");
   CHECK(b.text() == "[*]");
+}
+
+TEST_CASE("undo and redo walk back and forth through the texts one user made (seeded)",
+          "[engine][undo][props]") {
+  const auto seed = testSeed(GENERATE(range(0, 50)));
+  INFO("seed " << seed);
+  Rng rng(seed);
+  Document doc(replicaId(1));
+  UndoManager undo(doc, kPauseMs);
+  std::vector<std::string> texts = {doc.text()};
+  std::uint64_t t = 0;
+  for (int i = 0; i < 60; ++i) {
+    const std::uint32_t length = doc.length();
+    if (length == 0 || rng.chance(0.6)) {
+      const std::u32string text = randomText(rng, mixedAlphabet(), rng.between(1, 12));
+      REQUIRE(errorOf(undo.insert(rng.between(0, length), toUtf8(text), t)) == "");
+    } else {
+      const std::uint32_t pos = rng.below(length);
+      const std::uint32_t count = std::min(length - pos, rng.between(1, 12));
+      REQUIRE(errorOf(undo.remove(pos, count, t)) == "");
+    }
+    t += 10;
+    undo.breakGroup();  // every edit is its own step
+    texts.push_back(doc.text());
+  }
+  for (std::size_t i = texts.size() - 1; i-- > 0;) {
+    INFO("undo back to text #" << i);
+    REQUIRE(step(doc, undo).has_value());
+    REQUIRE(doc.text() == texts[i]);
+  }
+  CHECK_FALSE(step(doc, undo).has_value());
+  for (std::size_t i = 1; i < texts.size(); ++i) {
+    INFO("redo forward to text #" << i);
+    REQUIRE(step(doc, undo, true).has_value());
+    REQUIRE(doc.text() == texts[i]);
+  }
+  CHECK_FALSE(step(doc, undo, true).has_value());
+  CHECK(doc.checkInvariants() == "");
 }
