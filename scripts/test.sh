@@ -59,8 +59,10 @@ begin "build build/"
 cmake --build build -j"$jobs"
 
 begin "run tests (ctest in build/)"
+ctest_log=build/ctest-summary.log
 "${ctest_prefix[@]}" ctest --test-dir build --output-on-failure --no-tests=error \
-  --timeout "$test_timeout" -j"$jobs"
+  --timeout "$test_timeout" -j"$jobs" | tee "$ctest_log"
+ctest_total=$(sed -n 's/.*tests failed out of \([0-9][0-9]*\).*/\1/p' "$ctest_log" | tail -n 1)
 
 begin "configure build-asan/ (ASan + UBSan)"
 # shellcheck disable=SC2046
@@ -77,8 +79,11 @@ export QT_QPA_PLATFORM=offscreen
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # -w NoTests: fail if the filter matches nothing rather than pass silently.
-timeout "$asan_timeout" build-asan/tests/quire_engine_tests "$asan_filter" -w NoTests
+asan_log=build-asan/fuzz-summary.log
+timeout "$asan_timeout" build-asan/tests/quire_engine_tests "$asan_filter" -w NoTests | tee "$asan_log"
+asan_cases=$(sed -n 's/^All tests passed ([0-9]* assertions in \([0-9][0-9]*\) test cases*).*/\1/p' "$asan_log" | tail -n 1)
 
 stage="done"
 echo
-echo "test.sh: all stages passed"
+echo "test.sh: all stages passed (ctest in build/: ${ctest_total:-?} tests; under ASan + UBSan: ${asan_cases:-?} test cases)"
+echo "tests: $(( ${ctest_total:-0} + ${asan_cases:-0} )) passed, 0 failed"
