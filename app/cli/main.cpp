@@ -8,13 +8,24 @@
 #include <QStringList>
 
 #include "app/cli/cli_command.h"
+#include "app/cli/library_command.h"
 #include "app/cli/replay_command.h"
+#include "app/cli/type_command.h"
 
 namespace {
 
 using quire::app::CliCommand;
 
 constexpr CliCommand kCommands[] = {
+    {"new", "create an empty document; print its id", &quire::app::runNewCommand},
+    {"list", "list the documents: id, title, last edited, size", &quire::app::runListCommand},
+    {"import", "import a UTF-8 text file as a new document", &quire::app::runImportCommand},
+    {"export", "write a document's text to a file", &quire::app::runExportCommand},
+    {"cat", "print a document's text", &quire::app::runCatCommand},
+    {"type", "type text into a document, one committed keystroke at a time",
+     &quire::app::runTypeCommand},
+    {"compact", "fold a document's tail of updates into its snapshot",
+     &quire::app::runCompactCommand},
     {"replay", "replay an editing trace; print the text and statistics",
      &quire::app::runReplayCommand},
 };

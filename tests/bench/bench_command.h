@@ -17,6 +17,7 @@ struct BenchOptions {
   std::string tracesDir;  // --traces DIR (sequential/ and concurrent/ below it)
   std::string jsonPath;   // --json FILE, written at the end
   int runs = kMinRuns;    // --runs N: repetitions of each case, >= kMinRuns
+  bool quick = false;     // --quick: fewer repetitions inside a run, where a subcommand allows
 };
 
 struct BenchCommand {
