@@ -59,23 +59,6 @@ std::optional<Bytes> historyBody(const Bytes& h) {
   return body;
 }
 
-Bytes wrapHistoryBody(const Bytes& body) {
-  Bytes out(kHistoryMagic, kHistoryMagic + 4);
-  out.push_back(1);
-  for (std::uint64_t v = body.size();; v >>= 7) {
-    if (v < 0x80) {
-      out.push_back(static_cast<std::uint8_t>(v));
-      break;
-    }
-    out.push_back(static_cast<std::uint8_t>(0x80 | (v & 0x7F)));
-  }
-  const std::size_t head = out.size();
-  out.resize(head + ZSTD_compressBound(body.size()));
-  const std::size_t n = ZSTD_compress(out.data() + head, out.size() - head, body.data(), body.size(), 1);
-  REQUIRE_FALSE(ZSTD_isError(n));
-  out.resize(head + n);
-  return out;
-}
 
 // One decode may take this long at most (generous, for sanitizer builds).
 constexpr auto kSlowDecode = std::chrono::seconds(5);

@@ -60,23 +60,6 @@ std::string readText(const std::filesystem::path& path) {
   return std::string(b.begin(), b.end());
 }
 
-// A history body wrapped as FORMAT.md, "History encoding" says (any valid zstd frame will do).
-Bytes wrapHistoryBody(const Bytes& body) {
-  Bytes out = {'Q', 'H', 'S', 'T', 0x01};
-  for (std::uint64_t v = body.size();; v >>= 7) {
-    if (v < 0x80) {
-      out.push_back(static_cast<std::uint8_t>(v));
-      break;
-    }
-    out.push_back(static_cast<std::uint8_t>(0x80 | (v & 0x7F)));
-  }
-  const std::size_t head = out.size();
-  out.resize(head + ZSTD_compressBound(body.size()));
-  const std::size_t n = ZSTD_compress(out.data() + head, out.size() - head, body.data(), body.size(), 3);
-  REQUIRE_FALSE(ZSTD_isError(n));
-  out.resize(head + n);
-  return out;
-}
 
 }  // namespace
 

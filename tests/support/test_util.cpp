@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <catch2/catch.hpp>
+#include <zstd.h>
 
 namespace quire::test {
 
@@ -97,6 +98,24 @@ std::uint32_t Rng::between(std::uint32_t lo, std::uint32_t hi) {
 
 bool Rng::chance(double p) {
   return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+std::vector<std::uint8_t> wrapHistoryBody(const std::vector<std::uint8_t>& body, int level) {
+  std::vector<std::uint8_t> out = {'Q', 'H', 'S', 'T', 0x01};
+  for (std::uint64_t v = body.size();; v >>= 7) {
+    if (v < 0x80) {
+      out.push_back(static_cast<std::uint8_t>(v));
+      break;
+    }
+    out.push_back(static_cast<std::uint8_t>(0x80 | (v & 0x7F)));
+  }
+  const std::size_t head = out.size();
+  out.resize(head + ZSTD_compressBound(body.size()));
+  const std::size_t n =
+      ZSTD_compress(out.data() + head, out.size() - head, body.data(), body.size(), level);
+  REQUIRE_FALSE(ZSTD_isError(n));
+  out.resize(head + n);
+  return out;
 }
 
 std::u32string toU32(std::string_view utf8) {

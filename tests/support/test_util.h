@@ -48,6 +48,10 @@ std::u32string toU32(std::string_view utf8);
 std::string toUtf8(std::u32string_view text);
 std::string toUtf8(char32_t c);
 
+// A history body wrapped as FORMAT.md, "History encoding" says: header, size, one zstd frame at
+// `level` (any valid frame decodes).
+std::vector<std::uint8_t> wrapHistoryBody(const std::vector<std::uint8_t>& body, int level = 3);
+
 // Applies `patches` in order to `mirror`. Returns a description of the first patch that does not
 // fit the mirror (position or deleted range past its end, inserted text not UTF-8), or nothing.
 std::optional<std::string> applyPatches(std::u32string& mirror,
