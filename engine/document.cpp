@@ -20,15 +20,17 @@ bool isAscii(std::string_view s) {
 
 }  // namespace
 
-void appendPatch(std::vector<Patch>& patches, Patch p) {
-  if (!patches.empty()) {
-    Patch& last = patches.back();
-    if (p.deleted == 0 && last.deleted == 0 && !last.inserted.empty() &&
-        p.pos == last.pos + utf8::count(last.inserted)) {
+void PatchCollector::add(Patch p) {
+  const std::uint32_t length = static_cast<std::uint32_t>(utf8::count(p.inserted));
+  if (!m_patches.empty()) {
+    Patch& last = m_patches.back();
+    if (p.deleted == 0 && last.deleted == 0 && length > 0 && m_lastInsertedLength > 0 &&
+        p.pos == last.pos + m_lastInsertedLength) {
       last.inserted += p.inserted;
+      m_lastInsertedLength += length;
       return;
     }
-    if (p.inserted.empty() && last.inserted.empty()) {
+    if (length == 0 && m_lastInsertedLength == 0 && last.inserted.empty()) {
       if (p.pos == last.pos) {  // forward delete
         last.deleted += p.deleted;
         return;
@@ -40,7 +42,8 @@ void appendPatch(std::vector<Patch>& patches, Patch p) {
       }
     }
   }
-  patches.push_back(std::move(p));
+  m_lastInsertedLength = length;
+  m_patches.push_back(std::move(p));
 }
 
 Document::Document(ReplicaId localReplica)
@@ -324,7 +327,7 @@ std::uint32_t Document::integrate(AgentIndex agent, std::uint32_t seq, LV left, 
 }
 
 void Document::deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n,
-                             bool reversed, std::vector<Patch>* patches) {
+                             bool reversed, PatchCollector* patches) {
   m_log->appendDelete(agent, seq, target, n, reversed);
   LV lo = reversed ? target - (n - 1) : target;
   // Mark [lo, lo+n) item by item; the set is what matters, not the order.
@@ -335,7 +338,7 @@ void Document::deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std
     if (it.visible()) {
       std::uint32_t pos = m_tree->visibleBefore(c);
       m_tree->markDeleted(c, k);
-      if (patches) appendPatch(*patches, Patch{pos, k, {}});
+      if (patches) patches->add(Patch{pos, k, {}});
     }
     lo += k;
     n -= k;
@@ -520,9 +523,9 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
 
   // Commit.
   ctx.agents.insert(ctx.agents.end(), decoded->newAgents.begin(), decoded->newAgents.end());
-  std::vector<Patch> patches;
+  PatchCollector patches;
   for (std::size_t i : plan) {
-    const WireRun& run = work[i];
+    WireRun& run = work[i];
     OpLog& log = *m_log;
     AgentIndex agent = log.addAgent(run.agent);
     assert(run.seq == log.nextSeq(agent));
@@ -534,16 +537,17 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
       if (run.right == WireRun::Origin::Id) right = lvOf(run.rightId);
       if (run.right == WireRun::Origin::SameAsPrevious) right = log.originRight(log.lvOf(agent, run.seq - 1));
       std::uint32_t pos = integrate(agent, run.seq, left, right, run.text, run.len, isAscii(run.text));
-      appendPatch(patches, Patch{pos, 0, run.text});
+      patches.add(Patch{pos, 0, std::move(run.text)});
     } else {
       AgentIndex target = *log.findAgent(run.target.replica);
-      for (std::uint32_t i = 0; i < run.len;) {
-        std::uint32_t s = run.reversed ? run.target.seq - i : run.target.seq + i;
+      // One delete run per stretch of targets that sit at consecutive LVs here.
+      for (std::uint32_t done = 0; done < run.len;) {
+        std::uint32_t s = run.reversed ? run.target.seq - done : run.target.seq + done;
         const AgentSpan& span = log.spanOf(target, s);
-        std::uint32_t k = run.reversed ? std::min(run.len - i, s - span.seq + 1)
-                                       : std::min(run.len - i, span.seq + span.len - s);
-        deleteTargets(agent, run.seq + i, span.lv + (s - span.seq), k, run.reversed, &patches);
-        i += k;
+        std::uint32_t k = run.reversed ? std::min(run.len - done, s - span.seq + 1)
+                                       : std::min(run.len - done, span.seq + span.len - s);
+        deleteTargets(agent, run.seq + done, span.lv + (s - span.seq), k, run.reversed, &patches);
+        done += k;
       }
     }
   }
@@ -551,7 +555,7 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   for (std::size_t i = 0; i < work.size(); ++i)
     if (state[i] == kOpen) pending.push_back(PendingRun{std::move(work[i])});
   m_pending = std::move(pending);
-  return patches;
+  return patches.take();
 }
 
 // ---- Encoding updates -----------------------------------------------------------------------

@@ -30,9 +30,17 @@ struct Patch {
   bool operator==(const Patch&) const = default;
 };
 
-// Appends `p` to `patches`, folding it into the last patch where the two are one contiguous
-// insert or delete (typing on, forward delete, backspace).
-void appendPatch(std::vector<Patch>& patches, Patch p);
+// Collects patches in order, folding each into the last where the two are one contiguous
+// insert or delete (typing on, forward delete, backspace). O(1) per patch plus its text.
+class PatchCollector {
+ public:
+  void add(Patch p);
+  std::vector<Patch> take() { return std::move(m_patches); }
+
+ private:
+  std::vector<Patch> m_patches;
+  std::uint32_t m_lastInsertedLength = 0;  // code points of m_patches.back().inserted
+};
 
 // Which side of its character an anchor sticks to. `After` follows the character (a caret just
 // typed after it); `Before` precedes it. If the character is deleted, the anchor resolves to the
@@ -144,7 +152,7 @@ class Document {
                           std::string_view utf8, std::uint32_t n, bool ascii);
   // Applies a delete run whose targets are the LVs target, target±1, ...; adds patches.
   void deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std::uint32_t n, bool reversed,
-                     std::vector<Patch>* patches);
+                     PatchCollector* patches);
   void appendText(std::string& out, LV lv, std::uint32_t n) const;
   std::vector<std::uint8_t> encodeRanges(std::vector<std::pair<LV, LV>> ranges, StreamContext& stream) const;
 

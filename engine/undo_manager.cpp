@@ -81,6 +81,7 @@ std::optional<UndoStep> UndoManager::revert(Group group, std::vector<Group>& opp
   OpLog& log = m_doc.opLog();
   const ContentTree& tree = m_doc.tree();
   UndoStep step;
+  PatchCollector patches;
   LV begin = m_doc.nextLv();
   std::vector<LV> restored, removed;
   for (auto range = group.ranges.rbegin(); range != group.ranges.rend(); ++range) {
@@ -93,7 +94,7 @@ std::optional<UndoStep> UndoManager::revert(Group group, std::vector<Group>& opp
         if (!tree.itemAt(c).visible()) continue;
         std::uint32_t pos = tree.visibleBefore(c);
         m_doc.deleteAt(m_doc.m_local, pos, 1);
-        appendPatch(step.patches, Patch{pos, 1, {}});
+        patches.add(Patch{pos, 1, {}});
         removed.push_back(live);
       } else {
         // A character we deleted: insert its text again right behind its tombstone, so it
@@ -107,7 +108,7 @@ std::optional<UndoStep> UndoManager::revert(Group group, std::vector<Group>& opp
         std::uint32_t pos = m_doc.insertAfterChar(m_doc.m_local, live, text, 1,
                                                   static_cast<unsigned char>(text[0]) < 0x80);
         m_revived[live] = copy;
-        appendPatch(step.patches, Patch{pos, 0, std::move(text)});
+        patches.add(Patch{pos, 0, std::move(text)});
         restored.push_back(copy);
       }
     }
@@ -118,6 +119,7 @@ std::optional<UndoStep> UndoManager::revert(Group group, std::vector<Group>& opp
     if (&opposite == &m_redo) return undo();
     return redo();
   }
+  step.patches = patches.take();
   // The caret goes after the restored text, or where the removed text stood.
   if (!restored.empty()) {
     step.caret = 0;
