@@ -2,11 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <utility>
-
-#include <sqlite3.h>
 
 #include "engine/version_vector.h"
 #include "storage/file_io.h"
@@ -16,7 +13,6 @@
 namespace quire::storage {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 int hexValue(char c) {
@@ -303,41 +299,10 @@ Result<std::unique_ptr<DocumentStore>> DocumentStore::open(const std::string& pa
     }
   }
 
-  auto conn = Connection::open(path, impl->options.vfs);
+  auto conn = openDatabase(path, impl->options.vfs);
   if (!conn) return fail(conn.error());
   impl->db = std::move(*conn);
-  Connection& db = impl->db;
-  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
-
-  std::error_code sizeError;
-  if (std::filesystem::file_size(path, sizeError) == 0 && !sizeError) {
-    // A new database: small pages keep a compacted document's file close to its history's size
-    // (fewer half-empty pages), and incremental auto-vacuum lets compaction hand back the pages
-    // of the tail it deleted. Both must be set before the first write (the WAL switch below).
-    if (auto r = db.exec("PRAGMA page_size = 1024; PRAGMA auto_vacuum = INCREMENTAL;", context);
-        !r) {
-      return fail(r.error());
-    }
-  }
-  {
-    // The first statement that reads the file: a foreign or damaged header shows up here.
-    auto st = Statement::prepare(db, "PRAGMA journal_mode = WAL", context);
-    if (!st) return fail(st.error());
-    auto row = st->step(context);
-    if (!row) return fail(row.error());
-    const std::string mode = *row ? st->columnText(0) : std::string();
-    if (mode != "wal") {
-      return fail(
-          Error::io(context + ": could not switch to WAL mode (journal_mode is '" + mode + "')"));
-    }
-  }
-  if (auto r = db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-                       "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;",
-                       context);
-      !r) {
-    return fail(r.error());
-  }
-  if (auto r = migrate(db, path); !r) return fail(r.error());
+  if (auto r = migrate(impl->db, path); !r) return fail(r.error());
   if (auto r = impl->loadDevice(context); !r) return fail(r.error());
   return std::unique_ptr<DocumentStore>(new DocumentStore(std::move(impl)));
 }

@@ -1,7 +1,9 @@
 #include "storage/fault_vfs.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include <sqlite3.h>
 
@@ -15,6 +17,7 @@ struct State {
   std::atomic<bool> fired{false};
   std::atomic<int> rc{SQLITE_IOERR_WRITE};
   std::atomic<std::uint8_t> ops{3};
+  std::atomic<std::uint32_t> syncDelayUs{0};
 };
 State g_state;
 
@@ -60,6 +63,9 @@ int xTruncate(sqlite3_file* f, sqlite3_int64 size) {
   return realOf(f)->pMethods->xTruncate(realOf(f), size);
 }
 int xSync(sqlite3_file* f, int flags) {
+  if (const auto us = g_state.syncDelayUs.load(); us != 0) {
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+  }
   if (int rc = tick(FaultVfs::Ops::Syncs, SQLITE_IOERR_FSYNC); rc != SQLITE_OK) return rc;
   return realOf(f)->pMethods->xSync(realOf(f), flags);
 }
@@ -190,10 +196,13 @@ void FaultVfs::failNth(std::uint64_t n, Failure failure, bool sticky, Ops ops) {
 }
 
 void FaultVfs::clear() {
+  g_state.syncDelayUs = 0;
   g_state.failAt = 0;
   g_state.counted = 0;
   g_state.ops = 3;
 }
+
+void FaultVfs::delaySyncs(std::uint32_t microseconds) { g_state.syncDelayUs = microseconds; }
 
 std::uint64_t FaultVfs::count() { return g_state.counted.load(); }
 

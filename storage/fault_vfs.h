@@ -24,8 +24,11 @@ class FaultVfs {
   // and every later counted operation fail until clear(). REQUIRES: n >= 1.
   static void failNth(std::uint64_t n, Failure failure = Failure::IoErr, bool sticky = true,
                       Ops ops = Ops::WritesAndSyncs);
-  // Stops failing and counting.
+  // Stops failing and counting, and ends any sync delay.
   static void clear();
+  // From now on every xSync through the shim first sleeps `microseconds` (0: none), as a slow
+  // disk would; counting and failing are unchanged.
+  static void delaySyncs(std::uint32_t microseconds);
   // Counted operations since the last failNth()/clear()/resetCount().
   static std::uint64_t count();
   // Counts writes and syncs without failing any.

@@ -1,10 +1,17 @@
 #include "storage/sqlite_db.h"
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include <sqlite3.h>
 
 namespace quire::storage {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+}  // namespace
 
 Error sqliteError(int rc, std::string_view context, std::string_view detail) {
   std::string msg(context);
@@ -161,6 +168,46 @@ std::span<const std::uint8_t> Statement::columnBlobView(int col) const {
 
 bool Statement::columnIsNull(int col) const {
   return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
+
+// ---- Quire's connection settings.
+
+Result<Connection> openDatabase(const std::string& path, const std::string& vfs) {
+  const std::string context = "storage: open " + path;
+  auto conn = Connection::open(path, vfs);
+  if (!conn) return fail(conn.error());
+  Connection& db = *conn;
+  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+
+  std::error_code sizeError;
+  if (std::filesystem::file_size(path, sizeError) == 0 && !sizeError) {
+    // A new database: small pages keep a compacted document's file close to its history's size
+    // (fewer half-empty pages), and incremental auto-vacuum lets compaction hand back the pages
+    // of the tail it deleted. Both must be set before the first write (the WAL switch below).
+    if (auto r = db.exec("PRAGMA page_size = 1024; PRAGMA auto_vacuum = INCREMENTAL;", context);
+        !r) {
+      return fail(r.error());
+    }
+  }
+  {
+    // The first statement that reads the file: a foreign or damaged header shows up here.
+    auto st = Statement::prepare(db, "PRAGMA journal_mode = WAL", context);
+    if (!st) return fail(st.error());
+    auto row = st->step(context);
+    if (!row) return fail(row.error());
+    const std::string mode = *row ? st->columnText(0) : std::string();
+    if (mode != "wal") {
+      return fail(
+          Error::io(context + ": could not switch to WAL mode (journal_mode is '" + mode + "')"));
+    }
+  }
+  if (auto r = db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                       "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;",
+                       context);
+      !r) {
+    return fail(r.error());
+  }
+  return conn;
 }
 
 // ---- Transaction.

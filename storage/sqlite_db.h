@@ -83,6 +83,14 @@ class Statement {
   sqlite3* m_db = nullptr;
 };
 
+// Opens the existing database file at `path` with Quire's connection settings (SCHEMA.md, "The
+// file"): busy timeout, WAL (fails if SQLite cannot switch), synchronous = FULL, foreign keys,
+// trusted_schema off, cell_size_check on; an empty (new) file first gets page_size = 1024 and
+// incremental auto-vacuum. Every connection to a Quire database is opened here, so they all
+// behave alike. Does not create the file, check its schema or migrate it. A foreign or damaged
+// header gives Error::corrupt. `vfs` empty means the default VFS.
+[[nodiscard]] Result<Connection> openDatabase(const std::string& path, const std::string& vfs);
+
 // A transaction: BEGIN IMMEDIATE (takes the write lock now, so it cannot fail to upgrade later)
 // or, with `write` false, a deferred read transaction giving one consistent view. Rolled back on
 // destruction unless commit() succeeded.

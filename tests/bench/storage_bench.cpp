@@ -23,6 +23,7 @@
 #include "app/trace/trace_file.h"
 #include "app/trace/trace_replay.h"
 #include "engine/document.h"
+#include "storage/append_queue.h"
 #include "storage/document_store.h"
 #include "tests/bench/bench_report.h"
 
@@ -42,6 +43,7 @@ constexpr int kPacedKeystrokes = 300;
 constexpr int kPacedKeystrokesQuick = 60;
 constexpr int kFullSpeedKeystrokes = 1000;
 constexpr int kFullSpeedKeystrokesQuick = 200;
+constexpr int kQueueBurstKeystrokes = 1000;
 // Limits no tail here reaches, for the databases whose tail must stay uncompacted.
 constexpr std::uint64_t kNeverCompact = std::uint64_t{1} << 40;
 
@@ -72,10 +74,8 @@ Result<DocumentId> storeCompacted(DocumentStore& store, const engine::Document& 
   return *id;
 }
 
-// One keystroke at a pseudo-random place, stored as its own update. Returns the time append()
-// took, in ms.
-Result<double> typeOne(DocumentStore& store, const DocumentId& id, engine::Document& doc,
-                       std::mt19937& rng) {
+// One keystroke at a pseudo-random place in `doc`, as the update that stores it.
+Result<std::vector<std::uint8_t>> nextKeystroke(engine::Document& doc, std::mt19937& rng) {
   static constexpr char kLetters[] = "etaoinshrdlu ";
   const std::uint32_t pos = std::uniform_int_distribution<std::uint32_t>(0, doc.length())(rng);
   const char letter = kLetters[std::uniform_int_distribution<int>(0, sizeof kLetters - 2)(rng)];
@@ -83,10 +83,43 @@ Result<double> typeOne(DocumentStore& store, const DocumentId& id, engine::Docum
   if (auto inserted = doc.insert(pos, std::string_view(&letter, 1)); !inserted) {
     return fail(inserted.error());
   }
-  const std::vector<std::uint8_t> update = doc.encodeOpsSince(before);
+  return doc.encodeOpsSince(before);
+}
+
+// One keystroke stored as its own update. Returns the time append() took, in ms.
+Result<double> typeOne(DocumentStore& store, const DocumentId& id, engine::Document& doc,
+                       std::mt19937& rng) {
+  auto update = nextKeystroke(doc, rng);
+  if (!update) return fail(update.error());
   const Clock::time_point start = Clock::now();
-  if (auto appended = store.append(id, update, &doc); !appended) return fail(appended.error());
+  if (auto appended = store.append(id, *update, &doc); !appended) return fail(appended.error());
   return elapsedMs(start, Clock::now());
+}
+
+// Latencies (ms) from AppendQueue::append() to each committed callback, for `updates` queued
+// `interval` apart (zero: flat out). Fails with the first update's error, if any.
+Result<std::vector<double>> queueLatencies(storage::AppendQueue& queue, const DocumentId& id,
+                                           std::vector<std::vector<std::uint8_t>> updates,
+                                           Clock::duration interval) {
+  std::vector<double> latencies(updates.size());
+  std::vector<std::optional<Error>> errors(updates.size());  // written on the writer thread
+  Clock::time_point next = Clock::now();
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (interval != Clock::duration::zero()) {
+      std::this_thread::sleep_until(next);
+      next += interval;
+    }
+    const Clock::time_point start = Clock::now();
+    queue.append(id, std::move(updates[i]), [&latencies, &errors, i, start](Result<void> r) {
+      latencies[i] = elapsedMs(start, Clock::now());
+      if (!r) errors[i] = r.error();
+    });
+  }
+  queue.flush();  // after it, the callbacks' writes are visible here
+  for (auto& e : errors) {
+    if (e) return fail(std::move(*e));
+  }
+  return latencies;
 }
 
 // The value below which `share` of `values` lie (nearest rank). REQUIRES: !values.empty().
@@ -102,6 +135,8 @@ struct StorageFigures {
   std::vector<double> appendP99Ms;
   std::vector<double> appendP50Ms;
   std::vector<double> appendPerS;
+  std::vector<double> queueAppendP99Ms;
+  std::vector<double> queueBurstMaxMs;
   std::uint64_t diskBytes = 0;
   std::uint64_t walBytes = 0;
   std::uint64_t encodedBytes = 0;
@@ -201,6 +236,9 @@ Result<void> measure(const BenchOptions& options, const engine::Document& traceD
   if (!doc) return fail(doc.error());
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / kTypingPerSecond));
+  // A second connection to the same file, as the editor uses it (the store compacts).
+  auto queue = storage::AppendQueue::open(typingDb);
+  if (!queue) return fail(queue.error());
   for (int run = 0; run < options.runs; ++run) {
     std::fprintf(stderr, "  run %d/%d: %d keystrokes at %.0f/s, then %d flat out\n", run + 1,
                  options.runs, figures.pacedKeystrokes, kTypingPerSecond,
@@ -223,6 +261,29 @@ Result<void> measure(const BenchOptions& options, const engine::Document& traceD
     }
     const double seconds = elapsedMs(start, Clock::now()) / 1000.0;
     figures.appendPerS.push_back(figures.fullSpeedKeystrokes / seconds);
+
+    // The same through the group-commit queue: append -> committed callback, paced, then a
+    // burst of keystrokes queued flat out (each waits for at most two commits).
+    std::vector<std::vector<std::uint8_t>> paced;
+    for (int i = 0; i < figures.pacedKeystrokes; ++i) {
+      auto update = nextKeystroke(*doc, rng);
+      if (!update) return fail(update.error());
+      paced.push_back(std::move(*update));
+    }
+    auto pacedLatencies = queueLatencies(**queue, *typingId, std::move(paced), interval);
+    if (!pacedLatencies) return fail(pacedLatencies.error());
+    figures.queueAppendP99Ms.push_back(percentile(*pacedLatencies, 0.99));
+
+    std::vector<std::vector<std::uint8_t>> burst;
+    for (int i = 0; i < kQueueBurstKeystrokes; ++i) {
+      auto update = nextKeystroke(*doc, rng);
+      if (!update) return fail(update.error());
+      burst.push_back(std::move(*update));
+    }
+    auto burstLatencies =
+        queueLatencies(**queue, *typingId, std::move(burst), Clock::duration::zero());
+    if (!burstLatencies) return fail(burstLatencies.error());
+    figures.queueBurstMaxMs.push_back(percentile(*burstLatencies, 1.0));
   }
   return {};
 }
@@ -243,6 +304,12 @@ void printFigures(const StorageFigures& f) {
       {"append_p50_ms", formatSample(summarize(f.appendP50Ms), 3), "ms", ""},
       {"append_per_s", formatSample(summarize(f.appendPerS), 0),
        "keystrokes/s, " + std::to_string(f.fullSpeedKeystrokes) + " per run", ""},
+      {"queue_append_p99_ms", formatSample(summarize(f.queueAppendP99Ms), 3),
+       "ms to committed callback, AppendQueue, " + std::to_string(f.pacedKeystrokes) +
+           " keystrokes/run at 30/s",
+       ""},
+      {"queue_burst_max_ms", formatSample(summarize(f.queueBurstMaxMs), 3),
+       "ms, worst of " + std::to_string(kQueueBurstKeystrokes) + " queued flat out", "~20"},
       {"disk_bytes", std::to_string(f.diskBytes),
        "bytes, main file + " + std::to_string(f.walBytes) + " WAL", ""},
       {"encoded_bytes", std::to_string(f.encodedBytes), "bytes, encodeHistory()", ""},
@@ -265,6 +332,9 @@ QJsonObject toJson(const StorageFigures& f, const BenchOptions& options) {
   obj.insert(QStringLiteral("append_keystrokes_per_run"), f.pacedKeystrokes);
   addSample(obj, "append_per_s", summarize(f.appendPerS), false);
   obj.insert(QStringLiteral("append_per_s_keystrokes_per_run"), f.fullSpeedKeystrokes);
+  addSample(obj, "queue_append_p99_ms", summarize(f.queueAppendP99Ms), false);
+  addSample(obj, "queue_burst_max_ms", summarize(f.queueBurstMaxMs), false);
+  obj.insert(QStringLiteral("queue_burst_keystrokes"), kQueueBurstKeystrokes);
   obj.insert(QStringLiteral("disk_bytes"), static_cast<qint64>(f.diskBytes));
   obj.insert(QStringLiteral("wal_bytes"), static_cast<qint64>(f.walBytes));
   obj.insert(QStringLiteral("encoded_bytes"), static_cast<qint64>(f.encodedBytes));
