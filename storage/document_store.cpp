@@ -122,8 +122,11 @@ struct DocumentStore::Impl {
   Result<void> loadDevice(const std::string& context);
   Result<engine::Document> load(const DocumentId& id, std::vector<Error>* skipped);
   Result<DocumentInfo> infoRow(Statement& st);
+  // Inserts a library row (and a snapshot of `initial`, if given). A fresh id and key are made
+  // unless `shared` names the id and key of a document that came from elsewhere.
   Result<DocumentId> insertDocument(const std::string& title, const std::string& context,
-                                    const engine::Document* initial);
+                                    const engine::Document* initial,
+                                    const std::pair<DocumentId, DocumentKey>* shared = nullptr);
 };
 
 Result<void> DocumentStore::Impl::loadDevice(const std::string& context) {
@@ -223,13 +226,18 @@ Result<DocumentInfo> DocumentStore::Impl::infoRow(Statement& st) {
   return info;
 }
 
-Result<DocumentId> DocumentStore::Impl::insertDocument(const std::string& title,
-                                                       const std::string& context,
-                                                       const engine::Document* initial) {
+Result<DocumentId> DocumentStore::Impl::insertDocument(
+    const std::string& title, const std::string& context, const engine::Document* initial,
+    const std::pair<DocumentId, DocumentKey>* shared) {
   DocumentId id;
   DocumentKey key{};
-  if (auto r = fillRandom(id.bytes); !r) return fail(r.error());
-  if (auto r = fillRandom(key); !r) return fail(r.error());
+  if (shared) {
+    id = shared->first;
+    key = shared->second;
+  } else {
+    if (auto r = fillRandom(id.bytes); !r) return fail(r.error());
+    if (auto r = fillRandom(key); !r) return fail(r.error());
+  }
   std::vector<std::uint8_t> history;
   std::vector<std::uint8_t> version;
   if (initial) {
@@ -399,6 +407,14 @@ Result<DocumentId> DocumentStore::resolve(const std::string& query) {
 
 Result<DocumentId> DocumentStore::create(const std::string& title) {
   return m_impl->insertDocument(title, "storage: create document '" + title + "'", nullptr);
+}
+
+Result<void> DocumentStore::adopt(const DocumentId& id, const DocumentKey& key,
+                                  const std::string& title) {
+  const std::pair<DocumentId, DocumentKey> shared{id, key};
+  auto r = m_impl->insertDocument(title, docContext("add shared", id), nullptr, &shared);
+  if (!r) return fail(r.error());
+  return {};
 }
 
 Result<void> DocumentStore::rename(const DocumentId& id, const std::string& title) {

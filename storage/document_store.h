@@ -80,6 +80,10 @@ class DocumentStore {
   [[nodiscard]] Result<DocumentId> resolve(const std::string& idPrefixOrTitle);
   // A new, empty document with a fresh id and key.
   [[nodiscard]] Result<DocumentId> create(const std::string& title);
+  // Adds an empty document that came from elsewhere (a share link): its id and key are given.
+  // Fails if a document with that id is already here.
+  [[nodiscard]] Result<void> adopt(const DocumentId& id, const DocumentKey& key,
+                                   const std::string& title);
   [[nodiscard]] Result<void> rename(const DocumentId& id, const std::string& title);
   [[nodiscard]] Result<void> remove(const DocumentId& id);
   [[nodiscard]] Result<DocumentKey> key(const DocumentId& id);

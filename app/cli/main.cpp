@@ -9,6 +9,7 @@
 
 #include "app/cli/cli_command.h"
 #include "app/cli/library_command.h"
+#include "app/cli/peer_commands.h"
 #include "app/cli/replay_command.h"
 #include "app/cli/type_command.h"
 
@@ -28,6 +29,10 @@ constexpr CliCommand kCommands[] = {
      &quire::app::runCompactCommand},
     {"replay", "replay an editing trace; print the text and statistics",
      &quire::app::runReplayCommand},
+    {"serve", "serve documents to direct peers over WebSockets until stopped",
+     &quire::app::runServeCommand},
+    {"share", "print a document's quire:// share link", &quire::app::runShareCommand},
+    {"join", "fetch a document by share link and follow its edits", &quire::app::runJoinCommand},
 };
 
 void printHelp(std::FILE* out) {

@@ -48,11 +48,13 @@ std::optional<int> LibraryCommandLine::parse(const QStringList& args) {
     return kExitOk;
   }
   const QStringList given = m_parser.positionalArguments();
-  const auto wanted = static_cast<qsizetype>(m_positionalNames.size());
+  // A last name ending in "..." (e.g. "DOC...") takes zero or more arguments.
+  const bool variadic = !m_positionalNames.empty() && m_positionalNames.back().ends_with("...");
+  const auto wanted = static_cast<qsizetype>(m_positionalNames.size()) - (variadic ? 1 : 0);
   if (given.size() < wanted) {
     return reportUsageError(m_command, "missing " + m_positionalNames[given.size()]);
   }
-  if (given.size() > wanted) {
+  if (!variadic && given.size() > wanted) {
     return reportUsageError(m_command,
                             "unexpected argument '" + given.at(wanted).toStdString() + "'");
   }

@@ -25,7 +25,8 @@ namespace quire::app {
 class LibraryCommandLine {
  public:
   // `command` names the command in messages; `help` is printed for --help; `positional` lists
-  // the names of the required positional arguments (usage errors name them).
+  // the names of the required positional arguments (usage errors name them); a last name ending
+  // in "..." (e.g. "DOC...") stands for zero or more arguments.
   LibraryCommandLine(std::string command, const char* help, std::vector<std::string> positional);
   LibraryCommandLine(const LibraryCommandLine&) = delete;
   LibraryCommandLine& operator=(const LibraryCommandLine&) = delete;

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 using quire::Error;
 using quire::engine::Document;
 using quire::storage::DocumentId;
+using quire::storage::DocumentKey;
 using quire::storage::DocumentStore;
 using quire::storage::OpenOptions;
 
@@ -180,6 +181,31 @@ TEST_CASE("the device identity is created once and kept", "[storage]") {
   CHECK(store->device().color == 0x336699u);
   TempDir other;
   CHECK(openStore(other.file("quire.db"))->device().replica != first);
+}
+
+TEST_CASE("a shared document is adopted with its own id and key, once", "[storage]") {
+  TempDir dir;
+  auto store = openStore(dir.file("quire.db"));
+  DocumentId id;
+  id.bytes.fill(0x5A);
+  DocumentKey key{};
+  key.fill(0xC3);
+  REQUIRE(store->adopt(id, key, "From a link"));
+  auto info = store->info(id);
+  REQUIRE(info);
+  CHECK(info->title == "From a link");
+  auto stored = store->key(id);
+  REQUIRE(stored);
+  CHECK(*stored == key);
+  auto doc = store->load(id);
+  REQUIRE(doc);
+  CHECK(doc->text().empty());
+  // The same id again is refused and changes nothing.
+  DocumentKey other{};
+  other.fill(0x11);
+  CHECK_FALSE(store->adopt(id, other, "Again"));
+  CHECK(*store->key(id) == key);
+  CHECK(store->list()->size() == 1);
 }
 
 TEST_CASE("documents can be created, listed, renamed, resolved and removed", "[storage]") {
