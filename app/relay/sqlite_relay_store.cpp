@@ -1,0 +1,141 @@
+#include "app/relay/sqlite_relay_store.h"
+
+#include <sqlite3.h>
+
+namespace quire::app {
+
+namespace {
+
+// Resets a cached statement when a call leaves, however it leaves.
+class StatementUse {
+ public:
+  explicit StatementUse(sqlite3_stmt* s) : m_s(s) {}
+  ~StatementUse() {
+    sqlite3_reset(m_s);
+    sqlite3_clear_bindings(m_s);
+  }
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+
+ private:
+  sqlite3_stmt* m_s;
+};
+
+void bindRoom(sqlite3_stmt* s, const net::RelayRoomKey& room) {
+  sqlite3_bind_blob(s, 1, room.data(), static_cast<int>(room.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteRelayStore>> SqliteRelayStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg =
+        "relay store: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return fail(Error::io(std::move(msg)));
+  }
+  std::unique_ptr<SqliteRelayStore> store(new SqliteRelayStore(db));
+  sqlite3_busy_timeout(db, 2000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                          "CREATE TABLE IF NOT EXISTS relay_items("
+                          " room BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
+                          " PRIMARY KEY(room, seq)) WITHOUT ROWID"}) {
+    if (auto ok = store->exec(sql); !ok) return fail(ok.error());
+  }
+  return store;
+}
+
+SqliteRelayStore::~SqliteRelayStore() {
+  for (sqlite3_stmt* s : {m_state, m_items, m_insert, m_delete}) sqlite3_finalize(s);
+  sqlite3_close(m_db);
+}
+
+Error SqliteRelayStore::failure(const char* what) const {
+  return Error::io(std::string("relay store: ") + what + ": " + sqlite3_errmsg(m_db));
+}
+
+Result<void> SqliteRelayStore::exec(const char* sql) {
+  if (sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return fail(failure(sql));
+  return {};
+}
+
+Result<sqlite3_stmt*> SqliteRelayStore::prepare(sqlite3_stmt*& slot, const char* sql) {
+  if (slot == nullptr && sqlite3_prepare_v2(m_db, sql, -1, &slot, nullptr) != SQLITE_OK)
+    return fail(failure("prepare"));
+  return slot;
+}
+
+Result<net::RelayRoomState> SqliteRelayStore::roomState(const net::RelayRoomKey& room) {
+  auto s = prepare(m_state,
+                   "SELECT min(seq), max(seq), count(*), total(length(bytes)) FROM relay_items"
+                   " WHERE room = ?1");
+  if (!s) return fail(s.error());
+  StatementUse use(*s);
+  bindRoom(*s, room);
+  if (sqlite3_step(*s) != SQLITE_ROW) return fail(failure("room state"));
+  net::RelayRoomState state;
+  state.count = static_cast<std::uint64_t>(sqlite3_column_int64(*s, 2));
+  if (state.count > 0) {
+    state.firstSeq = static_cast<std::uint64_t>(sqlite3_column_int64(*s, 0));
+    state.lastSeq = static_cast<std::uint64_t>(sqlite3_column_int64(*s, 1));
+    state.bytes = static_cast<std::uint64_t>(sqlite3_column_double(*s, 3));
+  }
+  return state;
+}
+
+Result<std::vector<net::RelayItem>> SqliteRelayStore::items(const net::RelayRoomKey& room) {
+  auto s = prepare(m_items, "SELECT seq, bytes FROM relay_items WHERE room = ?1 ORDER BY seq");
+  if (!s) return fail(s.error());
+  StatementUse use(*s);
+  bindRoom(*s, room);
+  std::vector<net::RelayItem> out;
+  int rc;
+  while ((rc = sqlite3_step(*s)) == SQLITE_ROW) {
+    net::RelayItem item;
+    item.seq = static_cast<std::uint64_t>(sqlite3_column_int64(*s, 0));
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(*s, 1));
+    item.bytes.assign(data, data + sqlite3_column_bytes(*s, 1));
+    out.push_back(std::move(item));
+  }
+  if (rc != SQLITE_DONE) return fail(failure("read items"));
+  return out;
+}
+
+Result<void> SqliteRelayStore::append(const net::RelayRoomKey& room, std::uint64_t seq,
+                                      std::span<const std::uint8_t> bytes) {
+  auto s = prepare(m_insert, "INSERT INTO relay_items(room, seq, bytes) VALUES(?1, ?2, ?3)");
+  if (!s) return fail(s.error());
+  StatementUse use(*s);
+  bindRoom(*s, room);
+  sqlite3_bind_int64(*s, 2, static_cast<sqlite3_int64>(seq));
+  sqlite3_bind_blob64(*s, 3, bytes.data(), bytes.size(), SQLITE_STATIC);
+  if (sqlite3_step(*s) != SQLITE_DONE) return fail(failure("store frame"));
+  return {};
+}
+
+Result<void> SqliteRelayStore::replace(const net::RelayRoomKey& room, std::uint64_t upTo,
+                                       std::span<const std::uint8_t> bytes) {
+  auto del = prepare(m_delete, "DELETE FROM relay_items WHERE room = ?1 AND seq <= ?2");
+  if (!del) return fail(del.error());
+  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  {
+    StatementUse use(*del);
+    bindRoom(*del, room);
+    sqlite3_bind_int64(*del, 2, static_cast<sqlite3_int64>(upTo));
+    if (sqlite3_step(*del) != SQLITE_DONE) {
+      Error e = failure("delete replaced items");
+      (void)exec("ROLLBACK");
+      return fail(std::move(e));
+    }
+  }
+  if (auto ok = append(room, upTo, bytes); !ok) {
+    (void)exec("ROLLBACK");
+    return ok;
+  }
+  return exec("COMMIT");
+}
+
+}  // namespace quire::app

@@ -1,0 +1,154 @@
+// The relay's routing logic, sans-I/O: which room each connection joined, what it may send, what
+// is stored, and what goes to whom. No sockets, no clock (times are passed in), no Qt; the
+// WebSocket adapter is net/relay_server.h. PROTOCOL.md, "Relay".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+#include "net/crypto.h"
+
+namespace quire::net {
+
+// Every limit is per relay process; over one, the offending connection is closed with a reason
+// and everyone else carries on.
+struct RelayLimits {
+  std::size_t maxFrameBytes = 1u << 20;      // one binary message (not a snapshot)
+  std::uint64_t maxRoomBytes = 64ull << 20;  // stored bytes per room; also caps a snapshot
+  std::uint32_t maxMessagesPerSecond = 200;  // per connection, token bucket, burst = rate
+  std::int64_t idleTimeoutMs = 300'000;      // no message from the client for this long
+};
+
+// A room's stored items, summarised. `count == 0` means nothing is stored (then firstSeq is 0).
+struct RelayRoomState {
+  std::uint64_t firstSeq = 0;
+  std::uint64_t lastSeq = 0;  // highest seq ever stored in the room (0: none)
+  std::uint64_t count = 0;
+  std::uint64_t bytes = 0;
+};
+
+// One stored item: a frame, or a snapshot that replaced every item up to its seq.
+struct RelayItem {
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> bytes;
+  bool operator==(const RelayItem&) const = default;
+};
+
+using RelayRoomKey = std::array<std::uint8_t, kRoomIdBytes>;
+
+// Where the router keeps rooms' items: the quire-relay program uses SQLite
+// (app/relay/sqlite_relay_store.h), tests use MemoryRelayStore. Every call is durable when it
+// returns success. Implementations need not be thread-safe.
+class RelayStore {
+ public:
+  virtual ~RelayStore() = default;
+  [[nodiscard]] virtual Result<RelayRoomState> roomState(const RelayRoomKey& room) = 0;
+  // The room's items in seq order.
+  [[nodiscard]] virtual Result<std::vector<RelayItem>> items(const RelayRoomKey& room) = 0;
+  // REQUIRES: seq is above every seq stored in the room.
+  [[nodiscard]] virtual Result<void> append(const RelayRoomKey& room, std::uint64_t seq,
+                                            std::span<const std::uint8_t> bytes) = 0;
+  // Atomically deletes the room's items with seq <= upTo and stores `bytes` at seq upTo.
+  [[nodiscard]] virtual Result<void> replace(const RelayRoomKey& room, std::uint64_t upTo,
+                                             std::span<const std::uint8_t> bytes) = 0;
+};
+
+// A RelayStore in memory, for tests. `failWrites` makes append/replace fail (fault tests).
+class MemoryRelayStore final : public RelayStore {
+ public:
+  Result<RelayRoomState> roomState(const RelayRoomKey& room) override;
+  Result<std::vector<RelayItem>> items(const RelayRoomKey& room) override;
+  Result<void> append(const RelayRoomKey& room, std::uint64_t seq,
+                      std::span<const std::uint8_t> bytes) override;
+  Result<void> replace(const RelayRoomKey& room, std::uint64_t upTo,
+                       std::span<const std::uint8_t> bytes) override;
+  bool failWrites = false;
+
+ private:
+  std::map<RelayRoomKey, std::map<std::uint64_t, std::vector<std::uint8_t>>> m_rooms;
+  std::map<RelayRoomKey, std::uint64_t> m_lastSeq;
+};
+
+// Parses the 64 hex digits of a room id (either case). Fails with Error::malformed.
+[[nodiscard]] Result<RelayRoomKey> parseRelayRoom(std::string_view hex);
+// The 64 lowercase hex digits of `room`.
+std::string relayRoomHex(const RelayRoomKey& room);
+
+// Routes the envelope of PROTOCOL.md "Relay" among connections. The store is the caller's and
+// must outlive the router. Every frame is stored (committed) before it is forwarded; if storing
+// fails the sender is closed and nothing is forwarded. Not thread-safe.
+class RelayRouter {
+ public:
+  using ConnId = std::uint64_t;
+
+  struct Message {
+    ConnId to = 0;
+    bool text = false;  // a text message (envelope) or a binary one (an opaque frame)
+    std::vector<std::uint8_t> bytes;
+  };
+  struct Closing {
+    ConnId conn = 0;
+    std::string reason;
+  };
+  // Send `messages` in order, then close each of `close` with its reason (the router already
+  // treats those as gone: it ignores their input until disconnect()).
+  struct Output {
+    std::vector<Message> messages;
+    std::vector<Closing> close;
+  };
+
+  explicit RelayRouter(RelayStore& store, RelayLimits limits = {});
+  RelayRouter(const RelayRouter&) = delete;
+  RelayRouter& operator=(const RelayRouter&) = delete;
+
+  // A new connection at time `nowMs` (any monotonic clock, milliseconds).
+  ConnId connect(std::int64_t nowMs);
+  Output receiveText(ConnId conn, std::string_view text, std::int64_t nowMs);
+  Output receiveBinary(ConnId conn, std::span<const std::uint8_t> bytes, std::int64_t nowMs);
+  // The connection is gone (closed by either side). Unknown ids are ignored.
+  void disconnect(ConnId conn);
+  // Closes connections silent for longer than the idle timeout.
+  Output expireIdle(std::int64_t nowMs);
+
+  const RelayLimits& limits() const { return m_limits; }
+  std::size_t connectionCount() const { return m_conns.size(); }
+  std::size_t memberCount(const RelayRoomKey& room) const;
+
+ private:
+  struct Conn {
+    std::optional<RelayRoomKey> room;
+    std::int64_t lastActive = 0;
+    double tokens = 0;
+    std::int64_t lastRefill = 0;
+    std::optional<std::uint64_t> pendingSnapshot;  // after "snapshot N", until its blob
+    bool closing = false;
+  };
+  struct Room {
+    RelayRoomState state;
+    std::set<ConnId> members;
+  };
+
+  Conn* live(ConnId conn);
+  bool admit(ConnId id, Conn& conn, std::int64_t nowMs, Output& out);
+  void close(ConnId id, Conn& conn, std::string reason, Output& out);
+  void join(ConnId id, Conn& conn, std::string_view hex, Output& out);
+  void storeSnapshot(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
+  void storeFrame(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
+  static void sendText(ConnId to, const std::string& text, Output& out);
+
+  RelayStore& m_store;
+  RelayLimits m_limits;
+  ConnId m_nextConn = 1;
+  std::map<ConnId, Conn> m_conns;
+  std::map<RelayRoomKey, Room> m_rooms;  // rooms with at least one member
+};
+
+}  // namespace quire::net

@@ -1,0 +1,110 @@
+#include "net/relay_server.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <QTimer>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+namespace quire::net {
+
+RelayServer::RelayServer(RelayRouter& router, LogSink log, QObject* parent)
+    : QObject(parent), m_router(router), m_log(std::move(log)) {
+  m_clock.start();
+  m_server =
+      new QWebSocketServer(QStringLiteral("quire-relay"), QWebSocketServer::NonSecureMode, this);
+  connect(m_server, &QWebSocketServer::newConnection, this, &RelayServer::acceptPending);
+  m_idleTimer = new QTimer(this);
+  // Idle expiry needs no precision: a check every second (or every tenth of the timeout, for
+  // short timeouts in tests) is enough.
+  const auto interval = std::clamp<std::int64_t>(router.limits().idleTimeoutMs / 10, 10, 1000);
+  m_idleTimer->setInterval(static_cast<int>(interval));
+  connect(m_idleTimer, &QTimer::timeout, this, [this] { apply(m_router.expireIdle(now())); });
+}
+
+RelayServer::~RelayServer() {
+  for (auto& [id, socket] : m_sockets) {
+    socket->disconnect(this);
+    m_router.disconnect(id);
+  }
+}
+
+Result<quint16> RelayServer::listen(const QHostAddress& address, quint16 port) {
+  if (!m_server->listen(address, port))
+    return fail(Error::io("relay: cannot listen on " + address.toString().toStdString() + ":" +
+                          std::to_string(port) + ": " + m_server->errorString().toStdString()));
+  m_idleTimer->start();
+  return m_server->serverPort();
+}
+
+void RelayServer::shutDown() {
+  m_server->close();
+  m_idleTimer->stop();
+  // close() may emit disconnected() at once, which erases from m_sockets: iterate a copy.
+  std::vector<QWebSocket*> sockets;
+  for (auto& [id, socket] : m_sockets) sockets.push_back(socket);
+  for (QWebSocket* socket : sockets)
+    socket->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("relay shutting down"));
+}
+
+std::string RelayServer::describe(RelayRouter::ConnId id) const {
+  auto it = m_peers.find(id);
+  // std::string(...) + rather than "literal" + sidesteps GCC 12's false -Wrestrict (PR 105329).
+  return it == m_peers.end() ? std::string("#").append(std::to_string(id)) : it->second;
+}
+
+void RelayServer::acceptPending() {
+  while (QWebSocket* socket = m_server->nextPendingConnection()) {
+    socket->setParent(this);
+    // A memory guard only: the router checks the exact limits and gives the reason. Snapshots
+    // may be as large as a room's quota.
+    const RelayLimits& limits = m_router.limits();
+    socket->setMaxAllowedIncomingMessageSize(
+        std::max<quint64>(limits.maxFrameBytes, limits.maxRoomBytes) + 1);
+    const RelayRouter::ConnId id = m_router.connect(now());
+    m_sockets[id] = socket;
+    m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
+                  socket->peerAddress().toString().toStdString() + ":" +
+                  std::to_string(socket->peerPort());
+    m_log("connect " + m_peers[id]);
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
+      const QByteArray utf8 = text.toUtf8();
+      apply(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
+    });
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray& data) {
+      const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
+      apply(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, id, socket] {
+      m_router.disconnect(id);
+      m_log("disconnect " + describe(id));
+      m_sockets.erase(id);
+      m_peers.erase(id);
+      socket->deleteLater();
+    });
+  }
+}
+
+void RelayServer::apply(const RelayRouter::Output& out) {
+  for (const RelayRouter::Message& m : out.messages) {
+    auto it = m_sockets.find(m.to);
+    if (it == m_sockets.end()) continue;
+    const auto* data = reinterpret_cast<const char*>(m.bytes.data());
+    const auto size = static_cast<qsizetype>(m.bytes.size());
+    if (m.text)
+      it->second->sendTextMessage(QString::fromUtf8(data, size));
+    else
+      it->second->sendBinaryMessage(QByteArray(data, size));
+  }
+  for (const RelayRouter::Closing& c : out.close) {
+    m_log("refused " + describe(c.conn) + ": " + c.reason);
+    auto it = m_sockets.find(c.conn);
+    if (it != m_sockets.end())
+      it->second->close(QWebSocketProtocol::CloseCodePolicyViolated,
+                        QString::fromStdString(c.reason));
+  }
+}
+
+}  // namespace quire::net

@@ -1,0 +1,58 @@
+// The relay's WebSocket adapter: accepts connections on a QWebSocketServer and moves their
+// messages in and out of a sans-I/O RelayRouter (net/relay_router.h). PROTOCOL.md, "Relay".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <QElapsedTimer>
+#include <QHostAddress>
+#include <QObject>
+
+#include "engine/result.h"
+#include "net/relay_router.h"
+
+class QTimer;
+class QWebSocket;
+class QWebSocketServer;
+
+namespace quire::net {
+
+// Owns the listening server and the accepted sockets (as QObject children); the router is the
+// caller's and must outlive this object. Reports one line per connect, disconnect and refusal
+// to `log`. Lives on one thread (the one with its event loop); not thread-safe.
+class RelayServer : public QObject {
+  Q_OBJECT
+ public:
+  using LogSink = std::function<void(const std::string&)>;
+
+  RelayServer(RelayRouter& router, LogSink log, QObject* parent = nullptr);
+  ~RelayServer() override;
+  RelayServer(const RelayServer&) = delete;
+  RelayServer& operator=(const RelayServer&) = delete;
+
+  // Starts listening (plain ws://). Port 0 picks a free port. Returns the port listened on, or
+  // Error::io saying why not.
+  [[nodiscard]] Result<quint16> listen(const QHostAddress& address, quint16 port);
+  // Stops accepting and closes every connection (1001 "relay shutting down"). Everything the
+  // router accepted is already stored, so nothing is lost.
+  void shutDown();
+
+ private:
+  void acceptPending();
+  void apply(const RelayRouter::Output& out);
+  std::int64_t now() const { return m_clock.elapsed(); }
+  std::string describe(RelayRouter::ConnId id) const;
+
+  RelayRouter& m_router;
+  LogSink m_log;
+  QWebSocketServer* m_server = nullptr;
+  QTimer* m_idleTimer = nullptr;
+  QElapsedTimer m_clock;
+  std::map<RelayRouter::ConnId, QWebSocket*> m_sockets;
+  std::map<RelayRouter::ConnId, std::string> m_peers;  // "#id ADDR:PORT", for log lines
+};
+
+}  // namespace quire::net
