@@ -27,32 +27,16 @@
 #include "net/crypto.h"
 #include "net/share_link.h"
 #include "net/ws_peer.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
 namespace {
 
+using quire::test::TempDir;
+
 using Clock = std::chrono::steady_clock;
 constexpr auto kChildLimit = std::chrono::seconds(20);
-
-// Removes a mkdtemp() folder and everything in it when the test ends, pass or fail.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "quire-peer-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!m_path.empty()) std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return m_path; }
-
- private:
-  std::string m_path;
-};
 
 // A quire-cli child with stdout and stderr on pipes. Killed (SIGKILL) and reaped on
 // destruction if still running, and never left running past kChildLimit by wait().
@@ -222,7 +206,7 @@ TEST_CASE("quire-cli join fetches a served document over a direct WebSocket and 
 #else
   const std::string cli = QUIRE_CLI_PATH;
   REQUIRE(access(cli.c_str(), X_OK) == 0);
-  TempDir dir;
+  TempDir dir("quire-peer");
   REQUIRE(!dir.path().empty());
   const std::string served = dir.path() + "/served.db";
   const std::string other = dir.path() + "/other.db";

@@ -18,30 +18,15 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
 namespace {
 
+using quire::test::TempDir;
+
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "quire-relay-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!m_path.empty()) std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return m_path; }
-
- private:
-  std::string m_path;
-};
 
 // A quire-relay child: stdout on a pipe (read for the "listening on" line), stderr into a
 // file. SIGKILLed and reaped on destruction if still running.
@@ -171,7 +156,7 @@ TEST_CASE(
   ensureApp();
   const std::string relay = QUIRE_RELAY_PATH;
   REQUIRE(access(relay.c_str(), X_OK) == 0);
-  TempDir dir;
+  TempDir dir("quire-relay");
   REQUIRE(!dir.path().empty());
   const std::string db = dir.path() + "/relay.db";
   const std::string log = dir.path() + "/relay.log";
@@ -265,7 +250,7 @@ TEST_CASE(
 
 TEST_CASE("quire-relay refuses TLS options until wss:// is supported", "[net][relay]") {
 #ifdef QUIRE_RELAY_PATH
-  TempDir dir;
+  TempDir dir("quire-relay");
   REQUIRE(!dir.path().empty());
   const std::string log = dir.path() + "/relay.log";
   RelayProcess relay(QUIRE_RELAY_PATH, {"--tls-cert", "c.pem", "--tls-key", "k.pem"}, log);

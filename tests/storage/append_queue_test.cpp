@@ -21,6 +21,7 @@
 #include "storage/document_store.h"
 #include "storage/fault_vfs.h"
 #include "tests/support/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using quire::Error;
@@ -36,18 +37,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quire-queue-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using quire::test::TempDir;
 
 struct FaultGuard {
   ~FaultGuard() { FaultVfs::clear(); }
@@ -108,7 +98,7 @@ std::string loadText(DocumentStore& store, const DocumentId& id) {
 }  // namespace
 
 TEST_CASE("a queued append is committed before its callback runs", "[storage][queue]") {
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto id = store->create("t").value();
@@ -137,7 +127,7 @@ TEST_CASE("a queued append is committed before its callback runs", "[storage][qu
 TEST_CASE("appends from a producer thread are all committed, in order, in fewer transactions",
           "[storage][queue]") {
   constexpr int kAppends = 200;
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto id = store->create("t").value();
@@ -174,7 +164,7 @@ TEST_CASE("with a slow disk an update waits at most for the commit in flight and
   FaultGuard guard;
   constexpr int kAppends = 60;
   constexpr auto kSyncDelay = std::chrono::milliseconds(15);
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto id = store->create("t").value();
@@ -234,7 +224,7 @@ TEST_CASE("a failed write fails its whole transaction, keeps earlier commits, an
   for (std::uint64_t n = 1;; ++n) {
     INFO("failing counted write/sync " << n);
     REQUIRE(n < 200);
-    TempDir dir;
+    TempDir dir("quire-queue");
     const auto path = dir.file("quire.db");
     auto store = openStore(path);
     const auto id = store->create("t").value();
@@ -307,7 +297,7 @@ TEST_CASE("a failed write fails its whole transaction, keeps earlier commits, an
 
 TEST_CASE("destroying the queue commits what is still queued", "[storage][queue]") {
   constexpr int kAppends = 100;
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto id = store->create("t").value();
@@ -325,7 +315,7 @@ TEST_CASE("destroying the queue commits what is still queued", "[storage][queue]
 }
 
 TEST_CASE("a reader sees every queued update of every document after flush", "[storage][queue]") {
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto first = store->create("first").value();
@@ -352,7 +342,7 @@ TEST_CASE("a reader sees every queued update of every document after flush", "[s
 
 TEST_CASE("an empty update or unknown document fails alone, not its transaction",
           "[storage][queue]") {
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   auto store = openStore(path);
   const auto id = store->create("t").value();
@@ -386,7 +376,7 @@ TEST_CASE("an empty update or unknown document fails alone, not its transaction"
 
 TEST_CASE("compaction keeps the rows the queue appends while it runs", "[storage][queue]") {
   constexpr int kAppends = 300;
-  TempDir dir;
+  TempDir dir("quire-queue");
   const auto path = dir.file("quire.db");
   OpenOptions storeOptions;
   storeOptions.compactRows = 1u << 30;  // compaction only when the test asks

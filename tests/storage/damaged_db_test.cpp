@@ -12,6 +12,7 @@
 #include "engine/document.h"
 #include "storage/document_store.h"
 #include "tests/support/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using quire::Error;
@@ -21,18 +22,7 @@ using quire::storage::DocumentStore;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quire-damage-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using quire::test::TempDir;
 
 std::vector<char> readAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -109,7 +99,7 @@ int exercise(const std::string& path, const Fixture& f, std::vector<Error>& erro
 
 TEST_CASE("a truncated database gives an error or a readable subset, never a crash",
           "[storage][damage]") {
-  TempDir dir;
+  TempDir dir("quire-damage");
   const auto good = dir.file("good.db");
   const Fixture f = buildDatabase(good);
   REQUIRE_FALSE(fs::exists(good + "-wal"));  // closed: everything is in the main file
@@ -136,7 +126,7 @@ TEST_CASE("a truncated database gives an error or a readable subset, never a cra
 }
 
 TEST_CASE("a database with a bad header says it is not a database", "[storage][damage]") {
-  TempDir dir;
+  TempDir dir("quire-damage");
   const auto path = dir.file("bad.db");
   const Fixture f = buildDatabase(path);
   auto bytes = readAll(path);
@@ -151,7 +141,7 @@ TEST_CASE("a database with a bad header says it is not a database", "[storage][d
 
 TEST_CASE("a bit-flipped database gives an error or a readable subset, never a crash",
           "[storage][damage]") {
-  TempDir dir;
+  TempDir dir("quire-damage");
   const auto good = dir.file("good.db");
   const Fixture f = buildDatabase(good);
   const auto bytes = readAll(good);
@@ -183,7 +173,7 @@ TEST_CASE("a bit-flipped database gives an error or a readable subset, never a c
 }
 
 TEST_CASE("a damaged snapshot of one document leaves the others readable", "[storage][damage]") {
-  TempDir dir;
+  TempDir dir("quire-damage");
   const auto path = dir.file("quire.db");
   const Fixture f = buildDatabase(path);
   auto bytes = readAll(path);

@@ -13,6 +13,7 @@
 
 #include "engine/document.h"
 #include "tests/support/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using quire::Error;
@@ -24,19 +25,7 @@ using quire::storage::OpenOptions;
 
 namespace {
 
-// A fresh directory under the temp dir, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quire-store-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using quire::test::TempDir;
 
 std::unique_ptr<DocumentStore> openStore(const std::string& path, OpenOptions options = {}) {
   auto store = DocumentStore::open(path, std::move(options));
@@ -98,7 +87,7 @@ unsigned modeOf(const std::string& path) {
 
 TEST_CASE("a new database is created with mode 0600, WAL and the current schema version",
           "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   const mode_t old = ::umask(0);  // even a permissive umask must not widen the file
   auto store = openStore(path);
@@ -118,7 +107,7 @@ TEST_CASE("a new database is created with mode 0600, WAL and the current schema 
 }
 
 TEST_CASE("an existing database readable by others is left alone and reported", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   { auto store = openStore(path); }
   REQUIRE(::chmod(path.c_str(), 0644) == 0);
@@ -129,7 +118,7 @@ TEST_CASE("an existing database readable by others is left alone and reported", 
 }
 
 TEST_CASE("an empty file (schema version 0) is migrated to the current schema", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("empty.db");
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
@@ -144,7 +133,7 @@ TEST_CASE("an empty file (schema version 0) is migrated to the current schema", 
 }
 
 TEST_CASE("a database from a newer schema or another application is refused", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   SECTION("newer schema version") {
     const auto path = dir.file("newer.db");
     { auto store = openStore(path); }
@@ -165,7 +154,7 @@ TEST_CASE("a database from a newer schema or another application is refused", "[
 }
 
 TEST_CASE("the device identity is created once and kept", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   quire::engine::ReplicaId first;
   {
@@ -179,12 +168,12 @@ TEST_CASE("the device identity is created once and kept", "[storage]") {
   CHECK(store->device().replica == first);
   CHECK(store->device().displayName == "Ada");
   CHECK(store->device().color == 0x336699u);
-  TempDir other;
+  TempDir other("quire-store");
   CHECK(openStore(other.file("quire.db"))->device().replica != first);
 }
 
 TEST_CASE("a shared document is adopted with its own id and key, once", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   DocumentId id;
   id.bytes.fill(0x5A);
@@ -209,7 +198,7 @@ TEST_CASE("a shared document is adopted with its own id and key, once", "[storag
 }
 
 TEST_CASE("documents can be created, listed, renamed, resolved and removed", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   std::int64_t clock = 1000;
   OpenOptions options;
   options.nowMs = [&clock] { return clock; };
@@ -276,7 +265,7 @@ TEST_CASE("document ids round-trip through hex and reject anything else", "[stor
 }
 
 TEST_CASE("load after append round-trips text and version, across reopen", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   DocumentId id;
   Document doc(quire::engine::ReplicaId{});
@@ -306,7 +295,7 @@ TEST_CASE("load after append round-trips text and version, across reopen", "[sto
 }
 
 TEST_CASE("a duplicate append is harmless", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   Document doc(store->device().replica);
@@ -321,7 +310,7 @@ TEST_CASE("a duplicate append is harmless", "[storage]") {
 }
 
 TEST_CASE("remote updates from other replicas are stored and merged on load", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   Document mine(store->device().replica);
@@ -337,7 +326,7 @@ TEST_CASE("remote updates from other replicas are stored and merged on load", "[
 }
 
 TEST_CASE("appending an empty update or to a missing document fails with a message", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   auto empty = store->append(id, {});
@@ -352,7 +341,7 @@ TEST_CASE("appending an empty update or to a missing document fails with a messa
 }
 
 TEST_CASE("auto-compaction triggers on row count and keeps every update", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   OpenOptions options;
   options.compactRows = 10;
@@ -380,7 +369,7 @@ TEST_CASE("auto-compaction triggers on row count and keeps every update", "[stor
 }
 
 TEST_CASE("auto-compaction triggers on tail bytes", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   OpenOptions options;
   options.compactBytes = 4000;
   auto store = openStore(dir.file("quire.db"), options);
@@ -396,7 +385,7 @@ TEST_CASE("auto-compaction triggers on tail bytes", "[storage]") {
 }
 
 TEST_CASE("compaction keeps an update appended between load and compact", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   Document doc(store->device().replica);
@@ -422,7 +411,7 @@ TEST_CASE("compaction keeps an update appended between load and compact", "[stor
 }
 
 TEST_CASE("compaction with a stale document never moves the snapshot backwards", "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   Document doc(store->device().replica);
@@ -436,7 +425,7 @@ TEST_CASE("compaction with a stale document never moves the snapshot backwards",
 
 TEST_CASE("an update row that does not decode fails load, or is skipped and reported on request",
           "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   auto store = openStore(dir.file("quire.db"));
   auto id = store->create("t").value();
   Document doc(store->device().replica);
@@ -469,7 +458,7 @@ TEST_CASE("an update row that does not decode fails load, or is skipped and repo
 
 TEST_CASE("two connections to one file: a compaction keeps the other's concurrent appends",
           "[storage]") {
-  TempDir dir;
+  TempDir dir("quire-store");
   const auto path = dir.file("quire.db");
   auto app = openStore(path);  // e.g. the editor
   auto cli = openStore(path);  // e.g. quire-cli type, same device

@@ -13,6 +13,7 @@
 #include "engine/document.h"
 #include "storage/document_store.h"
 #include "tests/support/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using quire::Error;
@@ -24,18 +25,7 @@ using quire::storage::testing::FaultVfs;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quire-fault-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using quire::test::TempDir;
 
 // Clears the fault however a test section ends.
 struct FaultGuard {
@@ -90,7 +80,7 @@ TEST_CASE("a failed write during append returns an error and loses nothing commi
   FaultGuard guard;
   const Mode mode = GENERATE(from_range(std::begin(kModes), std::end(kModes)));
   INFO(mode.name);
-  TempDir dir;
+  TempDir dir("quire-fault");
   const auto path = dir.file("quire.db");
   auto store = openStore(path, faultyOptions());
   const auto id = store->create("t").value();
@@ -136,7 +126,7 @@ TEST_CASE("a failed write during compaction returns an error and loses nothing",
   FaultGuard guard;
   const Mode mode = GENERATE(from_range(std::begin(kModes), std::end(kModes)));
   INFO(mode.name);
-  TempDir dir;
+  TempDir dir("quire-fault");
   const auto path = dir.file("quire.db");
   auto store = openStore(path, faultyOptions());
   const auto id = store->create("t").value();
@@ -174,7 +164,7 @@ TEST_CASE("a failed write during create returns an error and leaves the library 
   FaultGuard guard;
   const Mode mode = GENERATE(from_range(std::begin(kModes), std::end(kModes)));
   INFO(mode.name);
-  TempDir dir;
+  TempDir dir("quire-fault");
   const auto path = dir.file("quire.db");
   auto store = openStore(path, faultyOptions());
   std::size_t expected = 0;
@@ -211,7 +201,7 @@ TEST_CASE("a failed write while creating a database leaves a file that opens lat
   FaultGuard guard;
   const Mode mode = GENERATE(from_range(std::begin(kModes), std::end(kModes)));
   INFO(mode.name);
-  TempDir dir;
+  TempDir dir("quire-fault");
   int failures = 0;
   for (std::uint64_t n = 1;; ++n) {
     INFO("failing counted write/sync " << n);
@@ -233,7 +223,7 @@ TEST_CASE("a failed write while creating a database leaves a file that opens lat
 TEST_CASE("edits typed while the disk is full stay in memory and are stored once space returns",
           "[storage][fault]") {
   FaultGuard guard;
-  TempDir dir;
+  TempDir dir("quire-fault");
   const auto path = dir.file("quire.db");
   auto store = openStore(path, faultyOptions());
   const auto id = store->create("t").value();
@@ -262,7 +252,7 @@ TEST_CASE("edits typed while the disk is full stay in memory and are stored once
 
 TEST_CASE("the fault VFS passes everything through when no fault is set", "[storage][fault]") {
   FaultGuard guard;
-  TempDir dir;
+  TempDir dir("quire-fault");
   FaultVfs::resetCount();
   auto store = openStore(dir.file("quire.db"), faultyOptions());
   const auto id = store->create("t").value();

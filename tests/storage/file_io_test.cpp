@@ -15,6 +15,7 @@
 #include "engine/document.h"
 #include "storage/document_store.h"
 #include "tests/support/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using quire::Error;
@@ -22,18 +23,7 @@ using quire::storage::DocumentStore;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quire-files-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using quire::test::TempDir;
 
 std::string readAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -48,7 +38,7 @@ void writeAll(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 TEST_CASE("importing a UTF-8 file makes a document with its text and name", "[storage][files]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   auto store = DocumentStore::open(dir.file("quire.db")).value();
   const std::string text =
       "# Notes\n\nGr\xC3\xBC\xC3\x9F"
@@ -70,7 +60,7 @@ TEST_CASE("importing a UTF-8 file makes a document with its text and name", "[st
 }
 
 TEST_CASE("importing a large text file works", "[storage][files]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   auto store = DocumentStore::open(dir.file("quire.db")).value();
   std::string big;
   quire::test::Rng rng(1);
@@ -87,7 +77,7 @@ TEST_CASE("importing a large text file works", "[storage][files]") {
 }
 
 TEST_CASE("importing a binary or non-UTF-8 file is refused with a message", "[storage][files]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   auto store = DocumentStore::open(dir.file("quire.db")).value();
   SECTION("a NUL byte means binary") {
     writeAll(dir.file("image.png"), std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
@@ -121,7 +111,7 @@ TEST_CASE("importing a binary or non-UTF-8 file is refused with a message", "[st
 }
 
 TEST_CASE("export writes the text, replaces the old file and keeps its mode", "[storage][files]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   auto store = DocumentStore::open(dir.file("quire.db")).value();
   auto id = store->create("t").value();
   quire::engine::Document doc(store->device().replica);
@@ -139,7 +129,7 @@ TEST_CASE("export writes the text, replaces the old file and keeps its mode", "[
 }
 
 TEST_CASE("a failed export leaves the old file as it was", "[storage][files]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   auto store = DocumentStore::open(dir.file("quire.db")).value();
   auto id = store->create("t").value();
   const auto out = dir.file("out.txt");
@@ -157,7 +147,7 @@ TEST_CASE("a failed export leaves the old file as it was", "[storage][files]") {
 
 TEST_CASE("an export killed at any moment leaves the old content or the new, never a mix",
           "[storage][files][slow]") {
-  TempDir dir;
+  TempDir dir("quire-files");
   const auto out = dir.file("out.txt");
   const std::string a(1 << 20, 'a');
   const std::string b(1 << 20, 'b');

@@ -20,34 +20,17 @@
 
 #include "engine/utf8.h"
 #include "storage/document_store.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
 namespace {
 
+using quire::test::TempDir;
+
 using quire::storage::DocumentId;
 using quire::storage::DocumentStore;
 using Clock = std::chrono::steady_clock;
-
-// Removes a mkdtemp() folder and everything in it when the test ends, pass or fail.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "quire-kill-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!m_path.empty()) std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return m_path; }
-
- private:
-  std::string m_path;
-};
 
 // A running `quire-cli type` whose stdout is a pipe this side reads "typed N" lines from.
 class TypingChild {
@@ -149,7 +132,7 @@ TEST_CASE("a killed quire-cli type loses no keystroke it reported and leaves the
 #else
   const std::string cli = QUIRE_CLI_PATH;
   REQUIRE(access(cli.c_str(), X_OK) == 0);
-  TempDir dir;
+  TempDir dir("quire-kill");
   REQUIRE(!dir.path().empty());
   const std::string db = dir.path() + "/kill.db";
   const std::size_t textLength = quire::engine::utf8::count(kText);
