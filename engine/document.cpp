@@ -521,6 +521,16 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
     }
   }
 
+  // Ops waiting for dependencies cost memory until those arrive, which a hostile or broken peer
+  // may never send: refuse an update that would leave too many waiting.
+  std::uint64_t waiting = 0;
+  for (std::size_t i = 0; i < work.size(); ++i)
+    if (state[i] == kOpen) waiting += work[i].len;
+  if (waiting > kMaxPendingOps)
+    return fail(Error::malformed("update would leave " + std::to_string(waiting) +
+                                 " ops waiting for dependencies (at most " +
+                                 std::to_string(kMaxPendingOps) + ")"));
+
   // Commit.
   ctx.agents.insert(ctx.agents.end(), decoded->newAgents.begin(), decoded->newAgents.end());
   PatchCollector patches;

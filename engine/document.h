@@ -104,6 +104,9 @@ class Document {
   // Every op whose LV is >= `from` (e.g. the keystroke just typed). With a stream context, agents
   // already announced on the stream are referred to by index and new ones are added to it.
   std::vector<std::uint8_t> encodeOpsSince(LV from, StreamContext* stream = nullptr) const;
+  // At most this many ops wait for missing dependencies; an update that would leave more
+  // waiting is refused (Error::malformed) and changes nothing.
+  static constexpr std::uint64_t kMaxPendingOps = 1u << 20;
   // Applies a remote update: idempotent, order-independent (ops whose dependencies are missing
   // wait, see pendingOpCount()), atomic (a malformed update changes nothing, stream included).
   // Returns the patches to the visible text, in order.

@@ -355,6 +355,31 @@ TEST_CASE("ops whose dependencies are missing wait until the missing ops arrive"
   CHECK(b.checkInvariants() == "");
 }
 
+TEST_CASE("an update that would leave too many ops waiting is refused and changes nothing",
+          "[engine][format]") {
+  Document a(replicaId(1));
+  REQUIRE(errorOf(a.insert(0, "x")) == "");
+  const std::vector<std::uint8_t> first = a.encodeOpsSince(0);
+  // Ops that all wait for "x": one more than the limit, then exactly the limit.
+  const LV lv = a.nextLv();
+  const std::string big(Document::kMaxPendingOps + 1, 'y');
+  REQUIRE(errorOf(a.insert(1, big)) == "");
+  const std::vector<std::uint8_t> tooMany = a.encodeOpsSince(lv);
+
+  Document b(replicaId(2));
+  auto refused = b.applyUpdate(tooMany);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == quire::Error::Code::Malformed);
+  CHECK_THAT(refused.error().message(), Catch::Contains("waiting for dependencies"));
+  CHECK(b.pendingOpCount() == 0);
+  CHECK(b.version() == VersionVector{});
+  // Once the dependency is there, the same update applies.
+  REQUIRE(errorOf(b.applyUpdate(first)) == "");
+  REQUIRE(errorOf(b.applyUpdate(tooMany)) == "");
+  CHECK(b.text() == a.text());
+  CHECK(b.pendingOpCount() == 0);
+}
+
 TEST_CASE("a truncated, bit-flipped or garbage update is rejected and changes nothing",
           "[engine][format]") {
   // The receiver holds some shared text and one op waiting for a dependency, so a partial
