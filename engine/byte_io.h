@@ -25,6 +25,10 @@ class ByteWriter {
   void zigzag(std::int64_t v) {
     varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
+  // Eight bytes, least significant first (for random ids, where a varint would grow).
+  void u64le(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) m_out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
   void bytes(std::span<const std::uint8_t> b) { m_out.insert(m_out.end(), b.begin(), b.end()); }
   void bytes(std::string_view s) { m_out.insert(m_out.end(), s.begin(), s.end()); }
   // A varint length followed by the bytes.
@@ -77,6 +81,12 @@ class ByteReader {
     std::uint64_t w;
     if (!varint(w) || w > 0xFFFFFFFFull) return false;
     v = static_cast<std::uint32_t>(w);
+    return true;
+  }
+  bool u64le(std::uint64_t& v) {
+    if (left() < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(*m_p++) << (8 * i);
     return true;
   }
   bool zigzag(std::int64_t& v) {

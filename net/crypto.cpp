@@ -38,6 +38,14 @@ DocKey generateKey() {
   return key;
 }
 
+std::uint64_t randomU64() {
+  [[maybe_unused]] bool ready = sodiumReady();
+  assert(ready);
+  std::uint64_t v = 0;
+  randombytes_buf(&v, sizeof v);
+  return v;
+}
+
 RoomId roomIdOf(const DocKey& key) {
   [[maybe_unused]] bool ready = sodiumReady();
   assert(ready);

@@ -39,6 +39,9 @@ struct RoomId {
 // A fresh random key. REQUIRES: initCrypto() succeeded (asserted).
 DocKey generateKey();
 
+// 64 random bits (e.g. a room stream id). REQUIRES: initCrypto() succeeded (asserted).
+std::uint64_t randomU64();
+
 // The room id of `key` (deterministic).
 RoomId roomIdOf(const DocKey& key);
 

@@ -81,6 +81,25 @@ std::vector<std::uint8_t> encodeMessage(const Message& m) {
     }
     case FrameKind::Bye:
       break;
+    case FrameKind::RoomOps:
+      w.u64le(m.stream);
+      w.bytes(m.update);
+      break;
+    case FrameKind::Snapshot:
+      w.varint(m.streams.size());
+      for (const RoomStream& s : m.streams) {
+        w.u64le(s.id);
+        w.varint(s.nextCounter);
+        w.varint(s.agents.size());
+        for (const engine::ReplicaId& a : s.agents) w.bytes(std::span<const std::uint8_t>(a.bytes));
+      }
+      w.block(m.version.encode());
+      w.bytes(m.update);
+      break;
+    case FrameKind::Leave:
+      w.bytes(std::span<const std::uint8_t>(m.sender.bytes));
+      w.u64le(m.stream);
+      break;
   }
   return out;
 }
@@ -90,7 +109,7 @@ Result<Message> decodeMessage(std::span<const std::uint8_t> bytes) {
   Message m;
   std::uint8_t kind;
   if (!r.byte(kind)) return fail(bad("empty payload"));
-  if (kind < 1 || kind > 5) return fail(bad("unknown kind " + std::to_string(kind)));
+  if (kind < 1 || kind > 8) return fail(bad("unknown kind " + std::to_string(kind)));
   m.kind = static_cast<FrameKind>(kind);
   if (!r.u32(m.counter)) return fail(bad("counter missing or past 32 bits"));
   switch (m.kind) {
@@ -137,6 +156,47 @@ Result<Message> decodeMessage(std::span<const std::uint8_t> bytes) {
     }
     case FrameKind::Bye:
       break;
+    case FrameKind::RoomOps: {
+      std::span<const std::uint8_t> rest;
+      if (!r.u64le(m.stream)) return fail(bad("room ops: stream id cut short"));
+      r.bytes(r.left(), rest);
+      if (rest.empty()) return fail(bad("room ops: empty update"));
+      m.update.assign(rest.begin(), rest.end());
+      return m;
+    }
+    case FrameKind::Snapshot: {
+      std::uint64_t count;
+      if (!r.varint(count)) return fail(bad("snapshot: stream count cut short"));
+      if (count > kMaxSnapshotStreams)
+        return fail(bad("snapshot: " + std::to_string(count) + " streams, limit " +
+                        std::to_string(kMaxSnapshotStreams)));
+      m.streams.resize(count);
+      for (RoomStream& s : m.streams) {
+        std::uint64_t agents;
+        if (!r.u64le(s.id) || !r.u32(s.nextCounter) || !r.varint(agents))
+          return fail(bad("snapshot: stream cut short"));
+        // Every agent takes 16 bytes, so a count beyond what is left is a lie, not an allocation.
+        if (agents > r.left() / engine::ReplicaId{}.bytes.size())
+          return fail(bad("snapshot: stream names more agents than the frame holds"));
+        s.agents.resize(agents);
+        for (engine::ReplicaId& a : s.agents)
+          if (!readReplica(r, a)) return fail(bad("snapshot: agent cut short"));
+      }
+      std::span<const std::uint8_t> version;
+      if (!r.block(version)) return fail(bad("snapshot: version vector cut short"));
+      auto v = engine::VersionVector::decode(version);
+      if (!v) return fail(bad("snapshot: version vector: " + v.error().toString()));
+      m.version = std::move(*v);
+      std::span<const std::uint8_t> rest;
+      r.bytes(r.left(), rest);
+      if (rest.empty()) return fail(bad("snapshot: no document"));
+      m.update.assign(rest.begin(), rest.end());
+      return m;
+    }
+    case FrameKind::Leave:
+      if (!readReplica(r, m.sender) || !r.u64le(m.stream))
+        return fail(bad("leave: replica or stream cut short"));
+      break;
   }
   if (!r.atEnd())
     return fail(bad(std::to_string(r.left()) + " unexpected bytes after the message"));
@@ -154,21 +214,28 @@ std::array<std::uint8_t, 1 + kRoomIdBytes> associatedData(std::uint8_t version, 
 
 }  // namespace
 
-std::vector<std::uint8_t> encodeFrame(const DocKey& key, const RoomId& room, const Message& m) {
-  const auto ad = associatedData(kProtocolVersion, room);
+std::vector<std::uint8_t> encodeFrame(const DocKey& key, const RoomId& room, const Message& m,
+                                      bool transient) {
+  const std::uint8_t header = kProtocolVersion | (transient ? kTransientFlag : 0);
+  const auto ad = associatedData(header, room);
   std::vector<std::uint8_t> sealed = seal(key, encodeMessage(m), ad);
   std::vector<std::uint8_t> frame;
   frame.reserve(1 + sealed.size());
-  frame.push_back(kProtocolVersion);
+  frame.push_back(header);
   frame.insert(frame.end(), sealed.begin(), sealed.end());
   return frame;
+}
+
+bool isTransientFrame(std::span<const std::uint8_t> frame) {
+  return !frame.empty() && (frame[0] & kTransientFlag) != 0;
 }
 
 Result<Message> decodeFrame(const DocKey& key, const RoomId& room,
                             std::span<const std::uint8_t> frame) {
   if (frame.empty()) return fail(bad("empty"));
-  if (frame[0] != kProtocolVersion)
-    return fail(Error::unsupportedVersion("frame: protocol version " + std::to_string(frame[0]) +
+  if ((frame[0] & ~kTransientFlag) != kProtocolVersion)
+    return fail(Error::unsupportedVersion("frame: protocol version " +
+                                          std::to_string(frame[0] & ~kTransientFlag) +
                                           ", this build speaks " +
                                           std::to_string(kProtocolVersion)));
   if (frame.size() > kMaxFrameBytes)

@@ -1,6 +1,8 @@
-// One document shared with several peers at once (direct peers and relay connections): routes
-// ops and presence between the per-peer SyncSessions so nothing is applied or forwarded twice.
-// PROTOCOL.md, "Session", "Several peers".
+// One document shared with several peers at once (direct peers and relay rooms): routes ops and
+// presence between the per-connection sessions (a SyncSession per direct peer, a RoomSession per
+// relay connection) so nothing is applied or forwarded twice, and keeps presence alive (re-sent
+// every kPresenceResendMs, expired after kPresenceExpiryMs of silence).
+// PROTOCOL.md, "Session", "Several peers", "Rooms".
 #pragma once
 
 #include <cstdint>
@@ -8,9 +10,12 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/document.h"
+#include "net/room_session.h"
 #include "net/sync_session.h"
 
 namespace quire::net {
@@ -23,10 +28,13 @@ namespace quire::net {
 class SyncHub {
  public:
   using PeerId = std::uint64_t;
+  static constexpr std::int64_t kPresenceResendMs = 10'000;
+  static constexpr std::int64_t kPresenceExpiryMs = 30'000;
 
   struct Outgoing {
     PeerId to;
-    Frame frame;
+    Frame frame;        // a binary message, or the text of an envelope line when `text`
+    bool text = false;  // only to relay rooms
   };
   struct Output {
     std::vector<Outgoing> frames;        // send in order
@@ -34,8 +42,11 @@ class SyncHub {
     engine::LV newOpsFrom = 0;           // ops added to the document, for storage
     engine::LV newOpsTo = 0;
     std::vector<Presence> presence;      // displayable remote presences, newest per replica
-    std::vector<engine::ReplicaId> left;
+    std::vector<engine::ReplicaId> left;  // cleared: said bye, left the room, or expired
     std::vector<PeerId> disconnect;      // close these connections, then removePeer()
+    std::vector<std::string> reasons;    // why, one per `disconnect` entry
+    std::vector<PeerId> joined;          // relay rooms whose join completed in this call
+    bool replaced = false;               // a snapshot replaced the (empty) document
   };
 
   SyncHub(engine::Document& doc, const DocKey& key, SessionOptions options = {});
@@ -44,30 +55,49 @@ class SyncHub {
 
   // A new connection: its id, and `hello` set to the first frame to send on it.
   PeerId addPeer(Frame& hello);
+  // A new relay connection: its id, and `join` set to the first message to send on it.
+  PeerId addRoom(Outgoing& join, RoomOptions options = {});
   void removePeer(PeerId peer);
-  std::size_t peerCount() const { return m_sessions.size(); }
-  // REQUIRES: `peer` was added and not removed (an unknown peer gets a disconnect verdict).
+  std::size_t peerCount() const { return m_sessions.size() + m_rooms.size(); }
+  bool isRoom(PeerId peer) const { return m_rooms.contains(peer); }
+  // A binary message from a direct peer or a relay room. An unknown peer gets a disconnect
+  // verdict.
   Output receive(PeerId peer, std::span<const std::uint8_t> frame);
+  // A text message: the relay's envelope for a room; a direct peer sending text is disconnected.
+  Output receiveText(PeerId peer, std::string_view text);
   // The document gained local ops with LVs >= `from`.
   Output localEdited(engine::LV from);
   // This replica's presence changed; the hub numbers it (clock) and records it. Coalesced:
   // flushPresence() (on a short timer) sends only the latest value, once per peer.
   void setLocalPresence(Presence p);
   Output flushPresence();
+  // The clock moved to `nowMs` (any monotonic milliseconds; call about once a second): re-sends
+  // this replica's presence when due and expires remote presence that went silent.
+  Output tick(std::int64_t nowMs);
+  // Remote replicas whose presence is shown (not cleared, not expired).
+  std::size_t shownPresenceCount() const { return m_presenceSeenAt.size(); }
   const SyncSession* session(PeerId peer) const;
+  const RoomSession* room(PeerId peer) const;
 
  private:
+  Output emptyOutput() const;
   void forwardOps(engine::LV from, PeerId except, Output& out);
   void forwardPresence(const Presence& p, PeerId except, Output& out);
+  void absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV newFrom, engine::LV newTo,
+              std::vector<Presence> presence, std::vector<engine::ReplicaId> left, Output& out);
 
   engine::Document& m_doc;
   DocKey m_key;
   SessionOptions m_options;
   PeerId m_nextPeer = 1;
   std::map<PeerId, std::unique_ptr<SyncSession>> m_sessions;
+  std::map<PeerId, std::unique_ptr<RoomSession>> m_rooms;
   std::map<engine::ReplicaId, std::uint32_t> m_presenceClock;  // newest seen per replica
+  std::map<engine::ReplicaId, std::int64_t> m_presenceSeenAt;  // shown ones: when last heard
   std::uint32_t m_localClock = 0;
   std::optional<Presence> m_localPresence;
+  std::int64_t m_now = 0;
+  std::int64_t m_presenceSentAt = 0;
 };
 
 }  // namespace quire::net

@@ -100,14 +100,19 @@ SessionOutput SyncSession::receive(std::span<const std::uint8_t> frame) {
       applyUpdate(m, out);
       break;
     case FrameKind::Presence:
-      receivePresence(m.presence, out);
+      m_presence.receive(m.presence, m_doc, out.presence);
       break;
     case FrameKind::Bye:
       if (m_peerHello) {
-        m_held.erase(m_peer);
+        m_presence.forget(m_peer);
         out.left.push_back(m_peer);
       }
       end(out, "peer said bye");
+      break;
+    case FrameKind::RoomOps:
+    case FrameKind::Snapshot:
+    case FrameKind::Leave:
+      end(out, "a relay room's frame arrived in a direct session");
       break;
   }
   return out;
@@ -123,34 +128,7 @@ void SyncSession::applyUpdate(const Message& m, SessionOutput& out) {
   out.patches = std::move(*patches);
   out.newOpsFrom = before;
   out.newOpsTo = m_doc.nextLv();
-  if (out.newOpsTo != before) releaseHeld(out);
-}
-
-bool SyncSession::resolvable(const Presence& p) const {
-  return m_doc.resolveAnchor(p.cursor).has_value() && m_doc.resolveAnchor(p.selection).has_value();
-}
-
-void SyncSession::receivePresence(const Presence& p, SessionOutput& out) {
-  auto seen = m_seenClock.find(p.replica);
-  if (seen != m_seenClock.end() && p.clock <= seen->second) return;  // stale or repeated
-  m_seenClock[p.replica] = p.clock;
-  if (resolvable(p)) {
-    m_held.erase(p.replica);  // a newer presence supersedes a held older one
-    out.presence.push_back(p);
-  } else {
-    m_held[p.replica] = p;
-  }
-}
-
-void SyncSession::releaseHeld(SessionOutput& out) {
-  for (auto it = m_held.begin(); it != m_held.end();) {
-    if (resolvable(it->second)) {
-      out.presence.push_back(std::move(it->second));
-      it = m_held.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  if (out.newOpsTo != before) m_presence.release(m_doc, out.presence);
 }
 
 std::vector<Frame> SyncSession::localUpdate(engine::LV from) {

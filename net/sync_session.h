@@ -13,6 +13,7 @@
 #include "engine/document.h"
 #include "net/crypto.h"
 #include "net/frame.h"
+#include "net/presence_gate.h"
 
 namespace quire::net {
 
@@ -85,14 +86,11 @@ class SyncSession {
   // The peer's replica id, once its hello has arrived.
   std::optional<engine::ReplicaId> peerReplica() const;
   // Presences held back because their anchors name ops not yet received.
-  std::size_t heldPresenceCount() const { return m_held.size(); }
+  std::size_t heldPresenceCount() const { return m_presence.heldCount(); }
 
  private:
   Frame seal(Message m);
   void applyUpdate(const Message& m, SessionOutput& out);
-  void receivePresence(const Presence& p, SessionOutput& out);
-  void releaseHeld(SessionOutput& out);
-  bool resolvable(const Presence& p) const;
   void end(SessionOutput& out, std::string reason);
 
   engine::Document& m_doc;
@@ -110,8 +108,7 @@ class SyncSession {
   std::size_t m_badFrames = 0;
   std::optional<Presence> m_localPresence;
   std::optional<Presence> m_sentPresence;
-  std::map<engine::ReplicaId, Presence> m_held;            // by replica: latest only
-  std::map<engine::ReplicaId, std::uint32_t> m_seenClock;  // newest presence clock per replica
+  PresenceGate m_presence;
 };
 
 }  // namespace quire::net

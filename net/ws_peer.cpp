@@ -1,8 +1,12 @@
 #include "net/ws_peer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <span>
 #include <utility>
 
+#include <QRandomGenerator>
+#include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
@@ -12,42 +16,150 @@ namespace quire::net {
 
 namespace {
 
+constexpr int kTickMs = 1000;
+constexpr int kPresenceFlushMs = 50;
+
 std::span<const std::uint8_t> bytesOf(const QByteArray& data) {
   return {reinterpret_cast<const std::uint8_t*>(data.constData()),
           static_cast<std::size_t>(data.size())};
 }
 
+QString hexOf(const RoomId& room) {
+  return QString::fromLatin1(
+      QByteArray(reinterpret_cast<const char*>(room.bytes.data()), room.bytes.size()).toHex());
+}
+
 }  // namespace
+
+std::int64_t backoffDelayMs(int attempt, double random01, const BackoffPolicy& policy) {
+  double delay = static_cast<double>(policy.initialMs);
+  for (int i = 0; i < attempt && delay < static_cast<double>(policy.maxMs); ++i) delay *= 2;
+  delay = std::min(delay, static_cast<double>(policy.maxMs));
+  random01 = std::clamp(random01, 0.0, 1.0);
+  return static_cast<std::int64_t>(std::llround(delay * (1.0 - policy.jitter * random01)));
+}
 
 // ---- WsDocument.
 
 WsDocument::WsDocument(engine::Document& doc, const DocKey& key, QObject* parent)
-    : QObject(parent), m_doc(doc), m_key(key), m_room(roomIdOf(key)), m_hub(doc, key) {}
+    : QObject(parent),
+      m_doc(doc),
+      m_key(key),
+      m_room(roomIdOf(key)),
+      m_hub(doc, key),
+      m_tickTimer(new QTimer(this)),
+      m_presenceTimer(new QTimer(this)) {
+  m_clock.start();
+  connect(m_tickTimer, &QTimer::timeout, this, &WsDocument::tick);
+  m_tickTimer->start(kTickMs);
+  m_presenceTimer->setSingleShot(true);
+  connect(m_presenceTimer, &QTimer::timeout, this, [this] { handle(m_hub.flushPresence()); });
+}
 
 WsDocument::~WsDocument() {
   // The sockets are children and die with this object; their signals must not reach a
   // half-destroyed WsDocument.
   for (auto& [peer, socket] : m_sockets) socket->disconnect(this);
+  for (auto& [url, route] : m_routes)
+    if (route.socket) route.socket->disconnect(this);
 }
 
 bool WsDocument::opens(const QByteArray& frame) const {
   return decodeFrame(m_key, m_room, bytesOf(frame)).has_value();
 }
 
-void WsDocument::connectTo(const QUrl& url) {
-  auto* socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-  connect(socket, &QWebSocket::connected, this, [this, socket] {
-    socket->disconnect(this);
-    attach(socket);
+void WsDocument::addRoute(const QUrl& url, BackoffPolicy policy) {
+  const QString name = url.toString();
+  if (m_routes.contains(name)) return;
+  Route& route = m_routes[name];
+  route.url = url;
+  route.policy = policy;
+  route.retry = new QTimer(this);
+  route.retry->setSingleShot(true);
+  connect(route.retry, &QTimer::timeout, this, [this, name] {
+    if (auto it = m_routes.find(name); it != m_routes.end()) dial(it->second);
   });
-  connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-          [this, socket, url](QAbstractSocket::SocketError) {
-            const QString message = socket->errorString();
-            socket->disconnect(this);
-            socket->deleteLater();
-            emit connectFailed(url, message);
-          });
-  socket->open(url);
+  dial(route);
+}
+
+void WsDocument::connectTo(const QUrl& url) {
+  addRoute(url);
+  m_routes[url.toString()].keep = false;
+}
+
+void WsDocument::removeRoute(const QUrl& url) {
+  auto it = m_routes.find(url.toString());
+  if (it == m_routes.end()) return;
+  Route route = std::move(it->second);
+  m_routes.erase(it);
+  route.retry->deleteLater();
+  if (route.peer != 0) {
+    closePeer(route.peer, QStringLiteral("route removed"));
+  } else if (route.socket) {
+    route.socket->disconnect(this);
+    route.socket->abort();
+    route.socket->deleteLater();
+  }
+  emit routeStateChanged(url, RouteState::Stopped, QString());
+}
+
+WsDocument::Route* WsDocument::routeOf(PeerId peer) {
+  for (auto& [name, route] : m_routes)
+    if (route.peer == peer) return &route;
+  return nullptr;
+}
+
+void WsDocument::dial(Route& route) {
+  const QString name = route.url.toString();
+  auto* socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+  route.socket = socket;
+  emit routeStateChanged(route.url, RouteState::Connecting, QString());
+  connect(socket, &QWebSocket::connected, this, [this, socket, name] {
+    socket->disconnect(this);
+    auto it = m_routes.find(name);
+    if (it == m_routes.end()) {
+      socket->close();
+      socket->deleteLater();
+      return;
+    }
+    // Every route is opened the same way; the answer says whether it is a relay or a peer.
+    it->second.peer = attachRoom(socket);
+  });
+  // Closed before the handshake finished (refused, unreachable, TLS failure): Qt reports it
+  // with an error, a disconnect or both; the first one counts.
+  auto failed = [this, socket, name] {
+    const QString why = socket->errorString();
+    socket->disconnect(this);
+    socket->deleteLater();
+    if (auto it = m_routes.find(name); it != m_routes.end()) it->second.socket = nullptr;
+    routeEnded(QUrl(name), why);
+  };
+  connect(socket, &QWebSocket::disconnected, this, failed);
+  connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, failed);
+  socket->open(route.url);
+}
+
+// A route's connection is over (or never opened): retry later, or report and forget it.
+void WsDocument::routeEnded(const QUrl& url, const QString& why) {
+  auto it = m_routes.find(url.toString());
+  if (it == m_routes.end()) return;
+  Route& route = it->second;
+  route.socket = nullptr;
+  route.peer = 0;
+  if (!route.keep) {
+    const bool wasLive = route.wasLive;
+    route.retry->deleteLater();
+    m_routes.erase(it);
+    emit routeStateChanged(url, RouteState::Stopped, why);
+    if (!wasLive) emit connectFailed(url, why);
+    return;
+  }
+  const std::int64_t delay =
+      backoffDelayMs(route.attempt++, QRandomGenerator::global()->generateDouble(), route.policy);
+  route.retry->start(static_cast<int>(delay));
+  emit routeStateChanged(url, RouteState::Waiting,
+                         why.isEmpty() ? QStringLiteral("retrying in %1 ms").arg(delay)
+                                       : QStringLiteral("%1; retrying in %2 ms").arg(why).arg(delay));
 }
 
 void WsDocument::adopt(QWebSocket* socket, const QByteArray& first) {
@@ -61,43 +173,102 @@ WsDocument::PeerId WsDocument::attach(QWebSocket* socket) {
   const PeerId peer = m_hub.addPeer(hello);
   m_sockets[peer] = socket;
   m_helloSeen[peer] = false;
-  connect(socket, &QWebSocket::binaryMessageReceived, this,
-          [this, peer](const QByteArray& message) { receive(peer, message); });
-  connect(socket, &QWebSocket::textMessageReceived, this,
-          [this, peer] { closePeer(peer, QStringLiteral("text frames are not part of the protocol")); });
-  connect(socket, &QWebSocket::disconnected, this, [this, peer] { detach(peer); });
-  send(peer, hello);
+  wire(peer, socket);
+  send(peer, {peer, std::move(hello)});
   emit peerJoined(peer);
   return peer;
 }
 
+WsDocument::PeerId WsDocument::attachRoom(QWebSocket* socket) {
+  SyncHub::Outgoing join;
+  const PeerId peer = m_hub.addRoom(join, m_roomOptions);
+  m_sockets[peer] = socket;
+  wire(peer, socket);
+  send(peer, join);
+  return peer;
+}
+
+void WsDocument::wire(PeerId peer, QWebSocket* socket) {
+  connect(socket, &QWebSocket::binaryMessageReceived, this,
+          [this, peer](const QByteArray& message) { receive(peer, message); });
+  connect(socket, &QWebSocket::textMessageReceived, this,
+          [this, peer](const QString& text) { receiveText(peer, text); });
+  connect(socket, &QWebSocket::disconnected, this, [this, peer] { detach(peer); });
+}
+
+void WsDocument::receiveText(PeerId peer, const QString& text) {
+  auto it = m_sockets.find(peer);
+  if (it == m_sockets.end()) return;
+  const RoomSession* room = m_hub.room(peer);
+  if (room && !room->joined() && text == QLatin1String(kDirectPeerReply)) {
+    // A direct peer serves this room: the connection carries a session from here on.
+    QWebSocket* socket = it->second;
+    socket->disconnect(this);
+    m_sockets.erase(it);
+    m_hub.removePeer(peer);
+    const PeerId direct = attach(socket);
+    if (Route* route = routeOf(peer)) route->peer = direct;
+    return;
+  }
+  SyncHub::Output out = m_hub.receiveText(peer, text.toStdString());
+  if (!persist(peer, out)) return;
+  const bool joined = !out.joined.empty();
+  handle(std::move(out));
+  if (joined) {
+    if (Route* route = routeOf(peer)) {
+      route->attempt = 0;
+      route->wasLive = true;
+      emit routeStateChanged(route->url, RouteState::Live, QStringLiteral("relay"));
+    }
+    emit peerJoined(peer);
+    emit peerSynced(peer);
+  }
+}
+
 void WsDocument::receive(PeerId peer, const QByteArray& frame) {
   if (!m_sockets.contains(peer)) return;
+  const bool room = m_hub.isRoom(peer);
   // The hub does not expose the version a peer announced; peek at its hello (read-only: the
   // session still checks and counts the frame itself) to know when this side has caught up.
-  if (!m_helloSeen[peer]) {
+  if (!room && !m_helloSeen[peer]) {
     if (auto m = decodeFrame(m_key, m_room, bytesOf(frame)); m && m->kind == FrameKind::Hello) {
       m_helloSeen[peer] = true;
       m_awaiting[peer] = m->version;
+      if (Route* route = routeOf(peer)) {
+        route->attempt = 0;
+        route->wasLive = true;
+        emit routeStateChanged(route->url, RouteState::Live, QStringLiteral("direct peer"));
+      }
     }
   }
   SyncHub::Output out = m_hub.receive(peer, bytesOf(frame));
-  // Durable before forwarded: nothing below runs for ops that could not be stored.
-  if (out.newOpsTo > out.newOpsFrom && m_persist) {
-    if (auto stored = m_persist(out.newOpsFrom, out.newOpsTo); !stored) {
-      const QString message = QString::fromStdString(stored.error().toString());
-      closePeer(peer, QStringLiteral("cannot store the update"));
-      emit persistFailed(message);
-      return;
-    }
-  }
-  handle(peer, std::move(out));
+  if (!persist(peer, out)) return;
+  if (out.replaced) emit documentReplaced();
+  handle(std::move(out));
 }
 
-void WsDocument::handle(PeerId /*exceptSender*/, SyncHub::Output out) {
-  for (const SyncHub::Outgoing& o : out.frames) send(o.to, o.frame);
-  for (PeerId p : out.disconnect) closePeer(p, QStringLiteral("protocol error or too many bad frames"));
+// Durable before forwarded: nothing of `out` may go anywhere if its ops could not be stored.
+bool WsDocument::persist(PeerId peer, const SyncHub::Output& out) {
+  if (out.newOpsTo <= out.newOpsFrom || !m_persist) return true;
+  if (auto stored = m_persist(out.newOpsFrom, out.newOpsTo); !stored) {
+    const QString message = QString::fromStdString(stored.error().toString());
+    closePeer(peer, QStringLiteral("cannot store the update"));
+    emit persistFailed(message);
+    return false;
+  }
+  return true;
+}
+
+void WsDocument::handle(SyncHub::Output out) {
+  for (const SyncHub::Outgoing& o : out.frames) send(o.to, o);
+  for (std::size_t i = 0; i < out.disconnect.size(); ++i) {
+    closePeer(out.disconnect[i], i < out.reasons.size() && !out.reasons[i].empty()
+                                     ? QString::fromStdString(out.reasons[i])
+                                     : QStringLiteral("protocol error or too many bad frames"));
+  }
   if (!out.patches.empty()) emit patchesApplied(out.patches);
+  for (const Presence& p : out.presence) emit presenceChanged(p);
+  for (const engine::ReplicaId& r : out.left) emit presenceLeft(r);
   std::vector<PeerId> waiting;
   for (const auto& [p, version] : m_awaiting) waiting.push_back(p);
   for (PeerId p : waiting) checkSynced(p);
@@ -110,11 +281,17 @@ void WsDocument::checkSynced(PeerId peer) {
   emit peerSynced(peer);
 }
 
-void WsDocument::send(PeerId peer, const Frame& frame) {
+void WsDocument::send(PeerId peer, const SyncHub::Outgoing& message) {
   auto it = m_sockets.find(peer);
   if (it == m_sockets.end()) return;
-  it->second->sendBinaryMessage(
-      QByteArray(reinterpret_cast<const char*>(frame.data()), static_cast<qsizetype>(frame.size())));
+  if (message.text) {
+    it->second->sendTextMessage(QString::fromLatin1(
+        reinterpret_cast<const char*>(message.frame.data()),
+        static_cast<qsizetype>(message.frame.size())));
+    return;
+  }
+  it->second->sendBinaryMessage(QByteArray(reinterpret_cast<const char*>(message.frame.data()),
+                                           static_cast<qsizetype>(message.frame.size())));
 }
 
 void WsDocument::closePeer(PeerId peer, const QString& reason) {
@@ -136,14 +313,25 @@ void WsDocument::detach(PeerId peer) {
   m_hub.removePeer(peer);
   socket->disconnect(this);
   socket->deleteLater();
+  std::optional<QUrl> route;
+  if (Route* r = routeOf(peer)) route = r->url;
   emit peerLeft(peer, reason);
+  if (route) routeEnded(*route, reason.isEmpty() ? QStringLiteral("connection closed") : reason);
 }
 
-void WsDocument::sendLocalEdits(engine::LV from) { handle(0, m_hub.localEdited(from)); }
+void WsDocument::sendLocalEdits(engine::LV from) { handle(m_hub.localEdited(from)); }
+
+void WsDocument::setLocalPresence(const Presence& presence) {
+  m_hub.setLocalPresence(presence);
+  if (!m_presenceTimer->isActive()) m_presenceTimer->start(kPresenceFlushMs);
+}
+
+void WsDocument::tick() { handle(m_hub.tick(m_clock.elapsed())); }
 
 void WsDocument::closeAll(const QString& reason) {
   std::vector<PeerId> peers;
   for (const auto& [peer, socket] : m_sockets) peers.push_back(peer);
+  for (auto& [name, route] : m_routes) route.keep = false;
   for (PeerId peer : peers) {
     auto it = m_sockets.find(peer);
     if (it == m_sockets.end()) continue;
@@ -182,15 +370,40 @@ void WsListener::acceptPending() {
     socket->setParent(this);
     connect(socket, &QWebSocket::binaryMessageReceived, this,
             [this, socket](const QByteArray& first) { route(socket, first); });
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket] {
-      socket->disconnect(this);
-      emit peerRefused(QStringLiteral("text frames are not part of the protocol"));
-      socket->close(QWebSocketProtocol::CloseCodePolicyViolated,
-                    QStringLiteral("text frames are not part of the protocol"));
-      connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-    });
+    connect(socket, &QWebSocket::textMessageReceived, this,
+            [this, socket](const QString& text) { answerJoin(socket, text); });
     connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+    // A socket that never asks for a room is closed, so idle connections cannot pile up.
+    QTimer::singleShot(m_handshakeTimeoutMs, socket, [this, socket] {
+      if (socket->parent() == this)
+        refuse(socket, QStringLiteral("no room asked for within %1 s").arg(m_handshakeTimeoutMs / 1000.0));
+    });
   }
+}
+
+void WsListener::refuse(QWebSocket* socket, const QString& reason) {
+  if (socket->property("quireRefused").toBool()) return;
+  socket->setProperty("quireRefused", true);
+  socket->disconnect(this);
+  emit peerRefused(reason);
+  socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+}
+
+void WsListener::answerJoin(QWebSocket* socket, const QString& text) {
+  static const QString kJoin = QStringLiteral("join ");
+  if (!text.startsWith(kJoin)) {
+    refuse(socket, QStringLiteral("text frames are not part of the protocol"));
+    return;
+  }
+  const QString hex = text.mid(kJoin.size()).toLower();
+  for (WsDocument* doc : m_docs) {
+    if (hexOf(doc->room()) == hex) {
+      // The peer sends its hello next; it is routed (and checked) like any first frame.
+      socket->sendTextMessage(QString::fromLatin1(kDirectPeerReply));
+      return;
+    }
+  }
+  refuse(socket, QString::fromLatin1(kNoRoomReason));
 }
 
 void WsListener::route(QWebSocket* socket, const QByteArray& first) {
@@ -202,9 +415,7 @@ void WsListener::route(QWebSocket* socket, const QByteArray& first) {
       return;
     }
   }
-  const QString reason = QString::fromLatin1(kNoRoomReason);
-  emit peerRefused(reason);
-  socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+  refuse(socket, QString::fromLatin1(kNoRoomReason));
 }
 
 }  // namespace quire::net

@@ -1,7 +1,7 @@
-// Direct peers over WebSockets: the thin Qt adapter around the sans-I/O SyncHub. A WsDocument
-// moves one document's frames between its sockets and its hub; a WsListener accepts incoming
-// peers and hands each to the document whose room its first frame opens in.
-// PROTOCOL.md, "Direct peers".
+// Peers over WebSockets: the thin Qt adapter around the sans-I/O SyncHub. A WsDocument moves one
+// document's messages between its sockets (direct peers and relay rooms) and its hub, and keeps
+// the routes of its link connected; a WsListener accepts incoming peers and hands each to the
+// document whose room it asks for. PROTOCOL.md, "Direct peers", "Rooms", "Routes".
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QString>
@@ -20,6 +21,7 @@
 #include "net/crypto.h"
 #include "net/sync_hub.h"
 
+class QTimer;
 class QWebSocket;
 class QWebSocketServer;
 
@@ -28,11 +30,34 @@ namespace quire::net {
 // The close reason a listener gives a peer whose first frame opens in none of its rooms.
 inline constexpr const char* kNoRoomReason =
     "no document here opens this frame (wrong key, or the document is not served here)";
+// What a direct peer answers to a "join ROOM" line for a room it serves (a relay answers with
+// the room's stored items and "joined N" instead).
+inline constexpr const char* kDirectPeerReply = "peer";
 
-// One document shared with any number of WebSocket peers (accepted by a WsListener or dialled
-// with connectTo()). Owns its sockets (as QObject children) and a SyncHub; the engine::Document
-// is the caller's and must outlive this object. Lives on one thread (the one with its event
-// loop); not thread-safe.
+// Reconnection: the delay before dial number `attempt` (0 = the first retry) grows from
+// `initialMs` by doubling up to `maxMs`, and a random fraction of up to `jitter` of it is taken
+// off so that peers that lost one relay at once do not come back at once.
+struct BackoffPolicy {
+  std::int64_t initialMs = 500;
+  std::int64_t maxMs = 30'000;
+  double jitter = 0.5;
+};
+// `random01` is a uniform random number in [0, 1). Pure, for tests.
+std::int64_t backoffDelayMs(int attempt, double random01, const BackoffPolicy& policy = {});
+
+// Where one route of a document stands, for the UI.
+enum class RouteState {
+  Connecting,  // dialling, or connected and joining
+  Live,        // joined: a relay room's stored items are in, or a direct peer's hello came
+  Waiting,     // closed or unreachable; the next dial is scheduled
+  Stopped,     // not dialled again (removed, or a one-shot dial that ended)
+};
+
+// One document shared with any number of WebSocket peers: accepted by a WsListener, or dialled
+// on the routes of its link (relay rooms or direct peers; a route says which when it answers).
+// Owns its sockets (as QObject children), its timers and a SyncHub; the engine::Document is the
+// caller's and must outlive this object. Lives on one thread (the one with its event loop); not
+// thread-safe.
 class WsDocument : public QObject {
   Q_OBJECT
  public:
@@ -48,20 +73,31 @@ class WsDocument : public QObject {
 
   void setPersistOps(PersistOps persist) { m_persist = std::move(persist); }
   const DocKey& key() const { return m_key; }
+  const RoomId& room() const { return m_room; }
   std::size_t peerCount() const { return m_sockets.size(); }
 
   // True if `frame` authenticates under this document's key and room (a listener's room check).
   bool opens(const QByteArray& frame) const;
 
-  // Dials `url` (ws:// only for now) and syncs once connected. Failure is reported by
-  // connectFailed(); success by peerJoined() and then peerSynced().
+  // Keeps `url` (ws:// or wss://) connected until removeRoute(): dials it, joins the document
+  // there, and after a failed dial or a close dials again after backoffDelayMs(). Progress is
+  // reported by routeStateChanged(); a joined route by peerJoined() and peerSynced().
+  void addRoute(const QUrl& url, BackoffPolicy policy = {});
+  void removeRoute(const QUrl& url);
+  // Dials `url` once, without retrying: failure is reported by connectFailed(), success by
+  // peerJoined() and then peerSynced().
   void connectTo(const QUrl& url);
+  // Options for relay rooms joined from now on (tests and benchmarks tune snapshots).
+  void setRoomOptions(const RoomOptions& options) { m_roomOptions = options; }
   // Takes over an open socket whose first frame, `first`, already passed opens(). Used by
   // WsListener. Takes ownership of `socket`.
   void adopt(QWebSocket* socket, const QByteArray& first);
 
   // The document gained local ops with LVs >= `from`: sends them to every peer.
   void sendLocalEdits(engine::LV from);
+  // This replica's presence (name, colour, anchors); sent coalesced within 50 ms, re-sent
+  // every 10 s while connected.
+  void setLocalPresence(const Presence& presence);
   // Closes every connection (a bye frame first), e.g. before quitting.
   void closeAll(const QString& reason);
 
@@ -78,22 +114,53 @@ class WsDocument : public QObject {
   void connectFailed(const QUrl& url, const QString& error);
   // A received update could not be stored; the peer was closed.
   void persistFailed(const QString& error);
+  // A remote replica's presence (its anchors resolve in the document).
+  void presenceChanged(const Presence& presence);
+  // A remote replica left, or its presence expired.
+  void presenceLeft(const engine::ReplicaId& replica);
+  // A snapshot from a relay replaced the (empty) document wholesale (patchesApplied follows).
+  void documentReplaced();
+  void routeStateChanged(const QUrl& url, RouteState state, const QString& detail);
 
  private:
+  struct Route {
+    QUrl url;
+    bool keep = true;  // dial again after a close
+    BackoffPolicy policy;
+    int attempt = 0;   // dials since the route was last live
+    bool wasLive = false;
+    QWebSocket* socket = nullptr;
+    PeerId peer = 0;   // while connected
+    QTimer* retry = nullptr;
+  };
+
   PeerId attach(QWebSocket* socket);
+  PeerId attachRoom(QWebSocket* socket);
+  void wire(PeerId peer, QWebSocket* socket);
+  void dial(Route& route);
+  void routeEnded(const QUrl& url, const QString& why);
+  Route* routeOf(PeerId peer);
   void receive(PeerId peer, const QByteArray& frame);
-  void handle(PeerId exceptSender, SyncHub::Output out);
-  void send(PeerId peer, const Frame& frame);
+  void receiveText(PeerId peer, const QString& text);
+  bool persist(PeerId peer, const SyncHub::Output& out);
+  void handle(SyncHub::Output out);
+  void send(PeerId peer, const SyncHub::Outgoing& message);
   void closePeer(PeerId peer, const QString& reason);
   void checkSynced(PeerId peer);
   void detach(PeerId peer);
+  void tick();
 
   engine::Document& m_doc;
   DocKey m_key;
   RoomId m_room;
   SyncHub m_hub;
   PersistOps m_persist;
+  RoomOptions m_roomOptions;
   std::map<PeerId, QWebSocket*> m_sockets;
+  std::map<QString, Route> m_routes;  // by URL
+  QTimer* m_tickTimer = nullptr;
+  QTimer* m_presenceTimer = nullptr;
+  QElapsedTimer m_clock;
   // Version a peer announced in its hello, until this side includes it (then peerSynced).
   std::map<PeerId, engine::VersionVector> m_awaiting;
   std::map<PeerId, bool> m_helloSeen;
@@ -116,6 +183,8 @@ class WsListener : public QObject {
   // Starts listening. Port 0 picks a free port; port() then says which. Fails with Error::io
   // (address in use, not a local address, ...).
   [[nodiscard]] Result<void> listen(const QHostAddress& address, std::uint16_t port);
+  // A connection that has not asked for a room within this long is closed.
+  void setHandshakeTimeoutMs(int ms) { m_handshakeTimeoutMs = ms; }
   std::uint16_t port() const;
   void close();
 
@@ -126,9 +195,12 @@ class WsListener : public QObject {
  private:
   void acceptPending();
   void route(QWebSocket* socket, const QByteArray& first);
+  void answerJoin(QWebSocket* socket, const QString& text);
+  void refuse(QWebSocket* socket, const QString& reason);
 
   QWebSocketServer* m_server;
   std::vector<WsDocument*> m_docs;
+  int m_handshakeTimeoutMs = 10'000;
 };
 
 }  // namespace quire::net

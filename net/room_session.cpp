@@ -1,0 +1,381 @@
+#include "net/room_session.h"
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <utility>
+
+#include "engine/update_codec.h"
+
+namespace quire::net {
+
+namespace {
+
+// A live update larger than this is not sent as a frame (a relay's frame limit defaults to
+// 1 MiB); the member snapshots instead, which has no such limit and reaches everyone too.
+constexpr std::size_t kMaxRoomUpdateBytes = 512u << 10;
+
+std::string hexOf(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+// "WORD N ..." -> N, if `text` starts with `word` and a space and a decimal number.
+std::optional<std::uint64_t> numberAfter(std::string_view text, std::string_view word) {
+  if (text.size() <= word.size() + 1 || text.substr(0, word.size()) != word ||
+      text[word.size()] != ' ')
+    return std::nullopt;
+  text.remove_prefix(word.size() + 1);
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || (end != text.data() + text.size() && *end != ' ')) return std::nullopt;
+  return n;
+}
+
+void includeRun(engine::VersionVector& v, const engine::ReplicaId& agent, std::uint32_t seq,
+                std::uint32_t len) {
+  if (v.get(agent) < seq + len) v.set(agent, seq + len);
+}
+
+}  // namespace
+
+RelayMessage relayText(std::string_view text) {
+  return {true, std::vector<std::uint8_t>(text.begin(), text.end())};
+}
+
+RelayMessage relayBinary(std::vector<std::uint8_t> bytes) { return {false, std::move(bytes)}; }
+
+RoomSession::RoomSession(engine::Document& doc, const DocKey& key, RoomOptions options)
+    : m_doc(doc), m_key(key), m_room(roomIdOf(key)), m_options(options) {
+  m_streamId = options.streamId != 0 ? options.streamId : randomU64();
+  if (options.snapshotAfterItems != 0) {
+    // Spread by up to a quarter, deterministically from the seed.
+    const std::uint64_t spread = options.snapshotAfterItems / 4 + 1;
+    m_snapshotThreshold = options.snapshotAfterItems + (options.seed ^ m_streamId) % spread;
+  }
+}
+
+RelayMessage RoomSession::seal(Message m, bool transient) {
+  return relayBinary(encodeFrame(m_key, m_room, m, transient));
+}
+
+RelayMessage RoomSession::start() {
+  assert(m_phase == Phase::New);
+  m_phase = Phase::Replaying;
+  return relayText("join " + hexOf(m_room.bytes));
+}
+
+void RoomSession::end(RoomOutput& out, std::string reason) {
+  m_phase = Phase::Closed;
+  out.disconnect = true;
+  out.reason = std::move(reason);
+}
+
+void RoomSession::bad(RoomOutput& out, const std::string& why) {
+  if (++m_badFrames >= m_options.maxBadFrames)
+    end(out, std::to_string(m_badFrames) + " bad frames in the room (last: " + why + ")");
+}
+
+RoomOutput RoomSession::receiveText(std::string_view text) {
+  RoomOutput out;
+  out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
+  if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
+  if (auto n = numberAfter(text, "joined")) {
+    if (m_phase != Phase::Replaying) {
+      end(out, "relay said 'joined' twice");
+      return out;
+    }
+    m_lastSeq = *n;
+    finishJoin(out);
+  } else if (auto mark = numberAfter(text, "mark")) {
+    if (m_markedOwnStream) sendSnapshot(*mark, out);
+  } else if (auto stored = numberAfter(text, "snapshot-stored")) {
+    // Whoever made it, the items up to it are one item now.
+    m_itemsSinceSnapshot = m_lastSeq > *stored ? m_lastSeq - *stored : 0;
+    if (m_snapshotPending) {
+      m_snapshotPending = false;
+      ++m_snapshotsStored;
+    }
+  } else if (numberAfter(text, "snapshot-refused")) {
+    // Somebody else's snapshot already covers more; wait for the next threshold.
+    m_snapshotPending = false;
+    m_itemsSinceSnapshot = 0;
+  }
+  // Anything else is a reply this version does not know: ignored, for later versions.
+  return out;
+}
+
+RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
+  RoomOutput out;
+  out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
+  if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
+  auto decoded = decodeFrame(m_key, m_room, frame);
+  if (!decoded) {
+    const bool unauthenticated = decoded.error().code() == Error::Code::Crypto ||
+                                 frame.empty() || frame.size() > kMaxFrameBytes;
+    if (unauthenticated) {
+      // Anyone who learnt the room id can put frames in it; they prove nothing.
+      bad(out, "a frame failed authentication");
+      return out;
+    }
+    end(out, decoded.error().toString());
+    return out;
+  }
+  const bool stored = !isTransientFrame(frame);
+  if (stored) {
+    ++m_items;
+    if (m_phase == Phase::Live) ++m_lastSeq;
+  }
+  apply(*decoded, out);
+  if (m_phase == Phase::Closed) return out;
+  if (stored && decoded->kind != FrameKind::Snapshot) {
+    ++m_itemsSinceSnapshot;
+    countStored(out);
+  }
+  return out;
+}
+
+void RoomSession::apply(const Message& m, RoomOutput& out) {
+  switch (m.kind) {
+    case FrameKind::RoomOps:
+      applyRoomOps(m, out);
+      break;
+    case FrameKind::Update: {
+      engine::StreamContext fresh;
+      noteRoomOps(m.update, fresh);
+      const engine::LV before = m_doc.nextLv();
+      auto patches = m_doc.applyUpdate(m.update);
+      if (!patches) {
+        end(out, "a room update the document rejects: " + patches.error().toString());
+        return;
+      }
+      out.patches = std::move(*patches);
+      out.newOpsFrom = before;
+      out.newOpsTo = m_doc.nextLv();
+      break;
+    }
+    case FrameKind::Snapshot:
+      applySnapshot(m, out);
+      break;
+    case FrameKind::Presence:
+      if (m.presence.replica == m_doc.localReplica()) return;
+      m_presence.receive(m.presence, m_doc, out.presence);
+      return;
+    case FrameKind::Leave:
+      m_streams.erase(m.stream);
+      if (m.sender == m_doc.localReplica()) return;
+      m_presence.forget(m.sender);
+      out.left.push_back(m.sender);
+      return;
+    case FrameKind::Hello:
+    case FrameKind::Ops:
+    case FrameKind::Bye:
+      end(out, "a frame of a direct session arrived in a room");
+      return;
+  }
+  if (out.newOpsTo != out.newOpsFrom) m_presence.release(m_doc, out.presence);
+}
+
+void RoomSession::noteRoomOps(std::span<const std::uint8_t> update,
+                              const engine::StreamContext& context) {
+  auto decoded = engine::decodeUpdate(update, context);
+  if (!decoded) return;  // the document's applyUpdate reports it
+  for (const engine::WireRun& run : decoded->runs) includeRun(m_roomVersion, run.agent, run.seq, run.len);
+}
+
+void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
+  auto it = m_streams.find(m.stream);
+  if (it == m_streams.end()) {
+    if (m.counter != 0) {
+      // The stream began before what this member has seen, and no snapshot described it.
+      bad(out, "a frame of a stream whose beginning is missing");
+      return;
+    }
+    it = m_streams.emplace(m.stream, InStream{}).first;
+  }
+  InStream& stream = it->second;
+  if (m.counter < stream.nextCounter) return;  // a copy (a replay); the ops are in already
+  if (m.counter > stream.nextCounter) {
+    bad(out, "stream frame " + std::to_string(m.counter) + " where " +
+                 std::to_string(stream.nextCounter) + " was expected");
+    return;
+  }
+  noteRoomOps(m.update, stream.context);
+  const engine::LV before = m_doc.nextLv();
+  auto patches = m_doc.applyUpdate(m.update, &stream.context);
+  if (!patches) {
+    end(out, "a room update the document rejects: " + patches.error().toString());
+    return;
+  }
+  ++stream.nextCounter;
+  stream.lastActive = m_items;
+  out.patches = std::move(*patches);
+  out.newOpsFrom = before;
+  out.newOpsTo = m_doc.nextLv();
+}
+
+void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
+  if (m_phase == Phase::Replaying) {
+    // The relay sends a snapshot first: it describes the streams as they were at its seq, so
+    // their later frames decode.
+    m_itemsSinceSnapshot = 0;
+    for (const RoomStream& s : m.streams) {
+      InStream& in = m_streams[s.id];
+      in.context.agents = s.agents;
+      in.nextCounter = s.nextCounter;
+      in.lastActive = m_items;
+    }
+  }
+  for (const auto& [replica, next] : m.version.entries()) includeRun(m_roomVersion, replica, 0, next);
+  if (m_doc.version().includes(m.version)) return;  // nothing new (a periodic snapshot, live)
+
+  auto snapshot = engine::Document::decodeHistory(m.update, m_doc.localReplica());
+  if (!snapshot) {
+    end(out, "a snapshot that does not decode: " + snapshot.error().toString());
+    return;
+  }
+  if (m_doc.opCount() == 0 && m_doc.pendingOpCount() == 0) {
+    // The usual join by link: take the snapshot as it is instead of merging into nothing.
+    m_doc = std::move(*snapshot);
+    out.replaced = true;
+    out.newOpsFrom = 0;
+    out.newOpsTo = m_doc.nextLv();
+    if (m_doc.length() > 0) out.patches.push_back({0, 0, m_doc.text()});
+    return;
+  }
+  const engine::LV before = m_doc.nextLv();
+  auto patches = m_doc.applyUpdate(snapshot->encodeUpdateSince(m_doc.version()));
+  if (!patches) {
+    end(out, "a snapshot the document rejects: " + patches.error().toString());
+    return;
+  }
+  out.patches = std::move(*patches);
+  out.newOpsFrom = before;
+  out.newOpsTo = m_doc.nextLv();
+}
+
+void RoomSession::finishJoin(RoomOutput& out) {
+  m_phase = Phase::Live;
+  out.joined = true;
+  // What this copy holds that the room has not seen (offline edits, ops from direct peers).
+  if (!m_roomVersion.includes(m_doc.version())) {
+    Message m;
+    m.kind = FrameKind::Update;
+    m.update = m_doc.encodeUpdateSince(m_roomVersion);
+    if (m.update.size() > kMaxRoomUpdateBytes) {
+      // Too big for one frame: a snapshot carries it instead.
+      m_snapshotWanted = true;
+    } else {
+      out.messages.push_back(seal(std::move(m), false));
+      ++m_lastSeq;
+      ++m_itemsSinceSnapshot;
+    }
+  }
+  for (RelayMessage& f : flushPresence()) out.messages.push_back(std::move(f));
+  countStored(out);
+}
+
+void RoomSession::countStored(RoomOutput& out) {
+  if (m_phase != Phase::Live || m_snapshotPending || m_markedOwnStream) return;
+  const bool due = m_snapshotThreshold != 0 && m_itemsSinceSnapshot >= m_snapshotThreshold;
+  if (!due && !m_snapshotWanted) return;
+  m_snapshotWanted = false;
+  // Own frames sent after "mark" get seqs above the relay's answer: remember the stream now.
+  m_markedOwnStream = RoomStream{m_streamId, m_outCounter, m_outContext.agents};
+  out.messages.push_back(relayText("mark"));
+}
+
+void RoomSession::sendSnapshot(std::uint64_t upTo, RoomOutput& out) {
+  RoomStream own = std::move(*m_markedOwnStream);
+  m_markedOwnStream.reset();
+  // A snapshot must hold every op of the items it replaces: not while some wait for missing
+  // dependencies, nor after a frame of the room could not be decoded.
+  // (A huge local update then waits for the next connection; see PROTOCOL.md, "Rooms".)
+  if (m_doc.pendingOpCount() != 0 || m_badFrames != 0) {
+    m_itemsSinceSnapshot = 0;
+    return;
+  }
+  Message m;
+  m.kind = FrameKind::Snapshot;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> byActivity;  // (lastActive, id)
+  for (const auto& [id, s] : m_streams) byActivity.emplace_back(s.lastActive, id);
+  std::sort(byActivity.rbegin(), byActivity.rend());
+  if (byActivity.size() > kMaxSnapshotStreams - 1) byActivity.resize(kMaxSnapshotStreams - 1);
+  if (own.nextCounter != 0) m.streams.push_back(std::move(own));
+  for (const auto& [active, id] : byActivity) {
+    const InStream& s = m_streams.at(id);
+    m.streams.push_back({id, s.nextCounter, s.context.agents});
+  }
+  m.version = m_doc.version();
+  m.update = m_doc.encodeHistory();
+  out.messages.push_back(relayText("snapshot " + std::to_string(upTo)));
+  out.messages.push_back(seal(std::move(m), false));
+  m_snapshotPending = true;
+}
+
+std::vector<RelayMessage> RoomSession::localUpdate(engine::LV from) {
+  std::vector<RelayMessage> messages;
+  if (m_phase != Phase::Live || from >= m_doc.nextLv()) return messages;
+  const engine::StreamContext before = m_outContext;
+  Message m;
+  m.kind = FrameKind::RoomOps;
+  m.stream = m_streamId;
+  m.update = m_doc.encodeOpsSince(from, &m_outContext);
+  if (m.update.size() > kMaxRoomUpdateBytes) {
+    // A huge paste: leave the stream as it was and let a snapshot carry it to everyone.
+    m_outContext = before;
+    RoomOutput out;
+    m_snapshotWanted = true;
+    countStored(out);
+    return std::move(out.messages);
+  }
+  m.counter = m_outCounter++;
+  messages.push_back(seal(std::move(m), false));
+  ++m_lastSeq;
+  ++m_itemsSinceSnapshot;
+  RoomOutput out;
+  countStored(out);
+  for (RelayMessage& r : out.messages) messages.push_back(std::move(r));
+  return messages;
+}
+
+void RoomSession::setLocalPresence(const Presence& p) { m_localPresence = p; }
+
+std::vector<RelayMessage> RoomSession::flushPresence() {
+  std::vector<RelayMessage> messages;
+  if (m_phase != Phase::Live || !m_localPresence || m_localPresence == m_sentPresence)
+    return messages;
+  Message m;
+  m.kind = FrameKind::Presence;
+  m.presence = *m_localPresence;
+  m_sentPresence = m_localPresence;
+  messages.push_back(seal(std::move(m), true));
+  return messages;
+}
+
+std::vector<RelayMessage> RoomSession::forwardPresence(const Presence& p) {
+  std::vector<RelayMessage> messages;
+  if (m_phase != Phase::Live) return messages;
+  Message m;
+  m.kind = FrameKind::Presence;
+  m.presence = p;
+  messages.push_back(seal(std::move(m), true));
+  return messages;
+}
+
+RelayMessage RoomSession::bye() {
+  Message m;
+  m.kind = FrameKind::Leave;
+  m.sender = m_doc.localReplica();
+  m.stream = m_streamId;
+  m_phase = Phase::Closed;
+  return seal(std::move(m), true);
+}
+
+}  // namespace quire::net

@@ -1,0 +1,154 @@
+// The sync protocol for one document in one relay room, as a sans-I/O state machine: the
+// relay's envelope and the room's frames in, messages out. Where SyncSession talks to one peer,
+// a room is a broadcast medium with a memory: every member receives every stored frame, in the
+// relay's order, including frames sent before it joined. PROTOCOL.md, "Rooms".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/document.h"
+#include "engine/version_vector.h"
+#include "net/crypto.h"
+#include "net/frame.h"
+#include "net/presence_gate.h"
+
+namespace quire::net {
+
+struct RoomOptions {
+  // Frames failing authentication, or on a stream this member cannot decode, tolerated before
+  // the session asks to disconnect.
+  std::size_t maxBadFrames = 8;
+  // Once this many items are stored in the room past its last snapshot, the member that notices
+  // first replaces them with a snapshot. The threshold is spread by up to a quarter (from
+  // `seed`) so the members of a room do not all try at once. 0: never snapshot.
+  std::uint64_t snapshotAfterItems = 2000;
+  std::uint64_t seed = 0;
+  // This member's stream id; 0 picks a random one. Tests fix it.
+  std::uint64_t streamId = 0;
+};
+
+// One WebSocket message to the relay: an envelope line (text) or a frame (binary).
+struct RelayMessage {
+  bool text = false;
+  std::vector<std::uint8_t> bytes;
+  std::string_view asText() const {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+  bool operator==(const RelayMessage&) const = default;
+};
+RelayMessage relayText(std::string_view text);
+RelayMessage relayBinary(std::vector<std::uint8_t> bytes);
+
+// What one call produced. Send `messages` in order, show `patches` (already applied), make ops
+// [newOpsFrom, newOpsTo) durable, and close the connection if `disconnect` is set.
+struct RoomOutput {
+  std::vector<RelayMessage> messages;
+  std::vector<engine::Patch> patches;
+  engine::LV newOpsFrom = 0;
+  engine::LV newOpsTo = 0;
+  std::vector<Presence> presence;         // displayable remote presences
+  std::vector<engine::ReplicaId> left;    // replicas that left the room
+  // This call finished the join: the document now holds everything the relay had stored, and
+  // what the room lacked of this document is on its way (in `messages`).
+  bool joined = false;
+  // The whole document was replaced by a snapshot (it was empty): `patches` holds one insert of
+  // the whole text.
+  bool replaced = false;
+  bool disconnect = false;
+  std::string reason;
+};
+
+// One connection to one relay room. Holds a reference to the document, which the caller owns
+// (shared with a SyncHub's other sessions) and which must outlive the session. Not thread-safe.
+//
+// Lifecycle: start() gives the join line; the relay answers with its stored items (binary) and
+// "joined N"; from then on the session is live until disconnect or bye(). A new connection
+// needs a new session (a new stream).
+class RoomSession {
+ public:
+  RoomSession(engine::Document& doc, const DocKey& key, RoomOptions options = {});
+  RoomSession(const RoomSession&) = delete;
+  RoomSession& operator=(const RoomSession&) = delete;
+
+  // "join <room id hex>". REQUIRES: called once, first.
+  RelayMessage start();
+  RoomOutput receiveText(std::string_view text);
+  RoomOutput receiveBinary(std::span<const std::uint8_t> frame);
+
+  // The document gained ops with LVs >= `from` (local edits, or ops from another peer): a frame
+  // on this member's stream. Nothing before the join completes (the join sends what the room
+  // lacks, which covers them).
+  std::vector<RelayMessage> localUpdate(engine::LV from);
+
+  // Presence, as in SyncSession: coalesced local presence, and other replicas' presence passed
+  // on by a hub. Transient frames (the relay forwards them, never stores them).
+  void setLocalPresence(const Presence& p);
+  std::vector<RelayMessage> flushPresence();
+  std::vector<RelayMessage> forwardPresence(const Presence& p);
+
+  // The leave frame (transient); the session sends nothing after it.
+  RelayMessage bye();
+
+  bool joined() const { return m_phase == Phase::Live; }
+  bool closed() const { return m_phase == Phase::Closed; }
+  std::size_t badFrames() const { return m_badFrames; }
+  std::uint64_t streamId() const { return m_streamId; }
+  // The relay's last stored seq as far as this member knows (counting its own frames).
+  std::uint64_t lastSeq() const { return m_lastSeq; }
+  // Snapshots this session had stored by the relay.
+  std::size_t snapshotsStored() const { return m_snapshotsStored; }
+  std::size_t heldPresenceCount() const { return m_presence.heldCount(); }
+
+ private:
+  enum class Phase { New, Replaying, Live, Closed };
+  struct InStream {
+    engine::StreamContext context;
+    std::uint32_t nextCounter = 0;
+    std::uint64_t lastActive = 0;  // item number of its latest frame, to keep the newest
+  };
+
+  RelayMessage seal(Message m, bool transient);
+  void apply(const Message& m, RoomOutput& out);
+  void applySnapshot(const Message& m, RoomOutput& out);
+  void applyRoomOps(const Message& m, RoomOutput& out);
+  void noteRoomOps(std::span<const std::uint8_t> update, const engine::StreamContext& context);
+  void finishJoin(RoomOutput& out);
+  void countStored(RoomOutput& out);
+  void sendSnapshot(std::uint64_t upTo, RoomOutput& out);
+  void bad(RoomOutput& out, const std::string& why);
+  void end(RoomOutput& out, std::string reason);
+
+  engine::Document& m_doc;
+  DocKey m_key;
+  RoomId m_room;
+  RoomOptions m_options;
+  std::uint64_t m_snapshotThreshold = 0;
+  Phase m_phase = Phase::New;
+  std::uint64_t m_streamId = 0;
+  engine::StreamContext m_outContext;
+  std::uint32_t m_outCounter = 0;
+  std::map<std::uint64_t, InStream> m_streams;
+  std::uint64_t m_items = 0;  // stored items seen (received or sent), for InStream::lastActive
+  // Every op the room's stored items hold, as far as this member has seen them: after the join,
+  // what the document has beyond this is sent to the room.
+  engine::VersionVector m_roomVersion;
+  std::uint64_t m_lastSeq = 0;
+  std::uint64_t m_itemsSinceSnapshot = 0;
+  // A "mark" is out: this member's own stream as it was when it asked.
+  std::optional<RoomStream> m_markedOwnStream;
+  bool m_snapshotPending = false;  // "snapshot N" sent, reply not yet in
+  bool m_snapshotWanted = false;   // an update too big for a frame waits for a snapshot
+  std::size_t m_snapshotsStored = 0;
+  std::size_t m_badFrames = 0;
+  PresenceGate m_presence;
+  std::optional<Presence> m_localPresence;
+  std::optional<Presence> m_sentPresence;
+};
+
+}  // namespace quire::net
