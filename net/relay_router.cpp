@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "net/frame.h"
+
 namespace quire::net {
 
 namespace {
@@ -94,13 +96,25 @@ std::string relayRoomHex(const RelayRoomKey& room) {
 RelayRouter::RelayRouter(RelayStore& store, RelayLimits limits)
     : m_store(store), m_limits(limits) {}
 
-RelayRouter::ConnId RelayRouter::connect(std::int64_t nowMs) {
-  const ConnId id = m_nextConn++;
-  Conn& conn = m_conns[id];
+RelayRouter::Connected RelayRouter::connect(std::string_view address, std::int64_t nowMs) {
+  Connected result;
+  result.conn = m_nextConn++;
+  Conn& conn = m_conns[result.conn];
   conn.lastActive = nowMs;
   conn.lastRefill = nowMs;
   conn.tokens = m_limits.maxMessagesPerSecond;
-  return id;
+  auto count = m_perAddress.find(address);
+  if (count != m_perAddress.end() && count->second >= m_limits.maxConnectionsPerAddress) {
+    close(result.conn, conn,
+          "too many connections from this address (limit " +
+              std::to_string(m_limits.maxConnectionsPerAddress) + ")",
+          result.out);
+    return result;
+  }
+  if (count == m_perAddress.end()) count = m_perAddress.emplace(std::string(address), 0).first;
+  count->second += 1;
+  conn.address = std::string(address);
+  return result;
 }
 
 std::size_t RelayRouter::memberCount(const RelayRoomKey& room) const {
@@ -137,6 +151,11 @@ void RelayRouter::disconnect(ConnId conn) {
   if (!it->second.closing) {
     Output ignored;
     close(conn, it->second, "disconnected", ignored);
+  }
+  // The slot is freed only now, not at close(): a closing socket is still open until it is gone.
+  if (!it->second.address.empty()) {
+    auto count = m_perAddress.find(it->second.address);
+    if (count != m_perAddress.end() && --count->second == 0) m_perAddress.erase(count);
   }
   m_conns.erase(it);
 }
@@ -233,26 +252,44 @@ RelayRouter::Output RelayRouter::receiveBinary(ConnId id, std::span<const std::u
   if (!conn->room) {
     close(id, *conn, "join a room first ('join ROOM-ID')", out);
   } else if (conn->pendingSnapshot) {
+    // The blob after "snapshot N" is stored whatever its first byte says.
     storeSnapshot(id, *conn, bytes, out);
+  } else if (isTransientFrame(bytes)) {
+    forwardTransient(id, *conn, bytes, out);
   } else {
     storeFrame(id, *conn, bytes, out);
   }
   return out;
 }
 
-void RelayRouter::storeFrame(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes,
-                             Output& out) {
+bool RelayRouter::checkFrameSize(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes,
+                                 Output& out) {
   if (bytes.empty()) {
     close(id, conn, "empty frame", out);
-    return;
+    return false;
   }
   if (bytes.size() > m_limits.maxFrameBytes) {
     close(id, conn,
           "frame too large (" + std::to_string(bytes.size()) + " bytes, limit " +
               std::to_string(m_limits.maxFrameBytes) + ")",
           out);
-    return;
+    return false;
   }
+  return true;
+}
+
+void RelayRouter::forwardTransient(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes,
+                                   Output& out) {
+  if (!checkFrameSize(id, conn, bytes, out)) return;
+  // No seq and no storage: it only matters to whoever is in the room right now, and the
+  // room's quota is not touched, so presence keeps flowing even in a full room.
+  for (ConnId member : m_rooms[*conn.room].members)
+    if (member != id) out.messages.push_back({member, false, {bytes.begin(), bytes.end()}});
+}
+
+void RelayRouter::storeFrame(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes,
+                             Output& out) {
+  if (!checkFrameSize(id, conn, bytes, out)) return;
   Room& room = m_rooms[*conn.room];
   if (room.state.bytes + bytes.size() > m_limits.maxRoomBytes) {
     close(id, conn,
@@ -309,7 +346,14 @@ void RelayRouter::storeSnapshot(ConnId id, Conn& conn, std::span<const std::uint
     return;
   }
   room.state = *state;
-  sendText(id, "snapshot-stored " + std::to_string(upTo), out);
+  // Everyone hears of it (to restart their count of items since the last snapshot), and the
+  // others get the blob right after the notice: a snapshot may carry what they never received
+  // as frames (a big paste a member snapshotted instead of sending).
+  const std::string stored = "snapshot-stored " + std::to_string(upTo);
+  for (ConnId member : room.members) {
+    sendText(member, stored, out);
+    if (member != id) out.messages.push_back({member, false, {bytes.begin(), bytes.end()}});
+  }
 }
 
 RelayRouter::Output RelayRouter::expireIdle(std::int64_t nowMs) {

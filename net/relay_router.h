@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,10 +22,11 @@ namespace quire::net {
 // Every limit is per relay process; over one, the offending connection is closed with a reason
 // and everyone else carries on.
 struct RelayLimits {
-  std::size_t maxFrameBytes = 1u << 20;      // one binary message (not a snapshot)
-  std::uint64_t maxRoomBytes = 64ull << 20;  // stored bytes per room; also caps a snapshot
-  std::uint32_t maxMessagesPerSecond = 200;  // per connection, token bucket, burst = rate
-  std::int64_t idleTimeoutMs = 300'000;      // no message from the client for this long
+  std::size_t maxFrameBytes = 1u << 20;         // one binary message (not a snapshot)
+  std::uint64_t maxRoomBytes = 64ull << 20;     // stored bytes per room; also caps a snapshot
+  std::uint32_t maxMessagesPerSecond = 200;     // per connection, token bucket, burst = rate
+  std::int64_t idleTimeoutMs = 300'000;         // no message from the client for this long
+  std::uint32_t maxConnectionsPerAddress = 64;  // open connections from one client address
 };
 
 // A room's stored items, summarised. `count == 0` means nothing is stored (then firstSeq is 0).
@@ -84,7 +86,8 @@ std::string relayRoomHex(const RelayRoomKey& room);
 
 // Routes the envelope of PROTOCOL.md "Relay" among connections. The store is the caller's and
 // must outlive the router. Every frame is stored (committed) before it is forwarded; if storing
-// fails the sender is closed and nothing is forwarded. Not thread-safe.
+// fails the sender is closed and nothing is forwarded. Transient frames (kTransientFlag, see
+// net/frame.h) are forwarded the same way but never stored. Not thread-safe.
 class RelayRouter {
  public:
   using ConnId = std::uint64_t;
@@ -105,12 +108,20 @@ class RelayRouter {
     std::vector<Closing> close;
   };
 
+  struct Connected {
+    ConnId conn = 0;
+    Output out;  // closes `conn` at once if it was refused (too many from its address)
+  };
+
   explicit RelayRouter(RelayStore& store, RelayLimits limits = {});
   RelayRouter(const RelayRouter&) = delete;
   RelayRouter& operator=(const RelayRouter&) = delete;
 
-  // A new connection at time `nowMs` (any monotonic clock, milliseconds).
-  ConnId connect(std::int64_t nowMs);
+  // A new connection from `address` (any stable text naming the client's host, e.g. its IP) at
+  // time `nowMs` (any monotonic clock, milliseconds). Over maxConnectionsPerAddress open
+  // connections from one address, the new one is refused: `out` closes it with the reason and
+  // it takes no slot. Either way the caller calls disconnect(conn) once the socket is gone.
+  Connected connect(std::string_view address, std::int64_t nowMs);
   Output receiveText(ConnId conn, std::string_view text, std::int64_t nowMs);
   Output receiveBinary(ConnId conn, std::span<const std::uint8_t> bytes, std::int64_t nowMs);
   // The connection is gone (closed by either side). Unknown ids are ignored.
@@ -124,6 +135,7 @@ class RelayRouter {
 
  private:
   struct Conn {
+    std::string address;  // empty if refused, so it holds no slot in m_perAddress
     std::optional<RelayRoomKey> room;
     std::int64_t lastActive = 0;
     double tokens = 0;
@@ -142,6 +154,8 @@ class RelayRouter {
   void join(ConnId id, Conn& conn, std::string_view hex, Output& out);
   void storeSnapshot(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
   void storeFrame(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
+  void forwardTransient(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
+  bool checkFrameSize(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
   static void sendText(ConnId to, const std::string& text, Output& out);
 
   RelayStore& m_store;
@@ -149,6 +163,8 @@ class RelayRouter {
   ConnId m_nextConn = 1;
   std::map<ConnId, Conn> m_conns;
   std::map<RelayRoomKey, Room> m_rooms;  // rooms with at least one member
+  // Open connections (not refused) per address; entries are erased when they reach 0.
+  std::map<std::string, std::uint32_t, std::less<>> m_perAddress;
 };
 
 }  // namespace quire::net

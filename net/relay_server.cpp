@@ -1,21 +1,44 @@
 #include "net/relay_server.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 #include <vector>
 
+#include <QSslError>
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
 namespace quire::net {
 
+namespace {
+
+// One client host, one key: a dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d.
+std::string hostKey(const QHostAddress& address) {
+  bool isV4 = false;
+  const quint32 v4 = address.toIPv4Address(&isV4);
+  return (isV4 ? QHostAddress(v4) : address).toString().toStdString();
+}
+
+std::string describeErrors(const QList<QSslError>& errors) {
+  std::string out;
+  for (const QSslError& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.errorString().toStdString();
+  }
+  return out;
+}
+
+constexpr char kTlsFailureLogged[] = "quireTlsFailureLogged";
+
+}  // namespace
+
 RelayServer::RelayServer(RelayRouter& router, LogSink log, QObject* parent)
     : QObject(parent), m_router(router), m_log(std::move(log)) {
   m_clock.start();
-  m_server =
-      new QWebSocketServer(QStringLiteral("quire-relay"), QWebSocketServer::NonSecureMode, this);
-  connect(m_server, &QWebSocketServer::newConnection, this, &RelayServer::acceptPending);
   m_idleTimer = new QTimer(this);
   // Idle expiry needs no precision: a check every second (or every tenth of the timeout, for
   // short timeouts in tests) is enough.
@@ -31,7 +54,19 @@ RelayServer::~RelayServer() {
   }
 }
 
-Result<quint16> RelayServer::listen(const QHostAddress& address, quint16 port) {
+Result<quint16> RelayServer::listen(const QHostAddress& address, quint16 port,
+                                    const std::optional<QSslConfiguration>& tls) {
+  assert(m_server == nullptr || !m_server->isListening());
+  // The mode is fixed when a QWebSocketServer is made, so the server is made here.
+  delete m_server;
+  m_server = new QWebSocketServer(
+      QStringLiteral("quire-relay"),
+      tls ? QWebSocketServer::SecureMode : QWebSocketServer::NonSecureMode, this);
+  connect(m_server, &QWebSocketServer::newConnection, this, &RelayServer::acceptPending);
+  if (tls) {
+    m_server->setSslConfiguration(*tls);
+    logTlsFailures();
+  }
   if (!m_server->listen(address, port))
     return fail(Error::io("relay: cannot listen on " + address.toString().toStdString() + ":" +
                           std::to_string(port) + ": " + m_server->errorString().toStdString()));
@@ -39,7 +74,34 @@ Result<quint16> RelayServer::listen(const QHostAddress& address, quint16 port) {
   return m_server->serverPort();
 }
 
+bool RelayServer::secure() const {
+  return m_server != nullptr && m_server->secureMode() == QWebSocketServer::SecureMode;
+}
+
+// A failed handshake never reaches acceptPending(): Qt drops that socket itself (at once, or at
+// the handshake timeout). QWebSocketServer's own TLS signals do not say which client failed;
+// the QSslServer it makes as its child (Qt 6.4) does, so that one is used when found.
+void RelayServer::logTlsFailures() {
+  auto* tlsServer = m_server->findChild<QSslServer*>();
+  if (tlsServer == nullptr) {
+    connect(m_server, &QWebSocketServer::sslErrors, this, [this](const QList<QSslError>& errors) {
+      m_log("TLS handshake failed: " + describeErrors(errors));
+    });
+    return;
+  }
+  connect(tlsServer, &QSslServer::errorOccurred, this,
+          [this](QSslSocket* socket, QAbstractSocket::SocketError) {
+            // After the handshake the socket is a WebSocket's, and its end is a disconnect.
+            // One line per client: a failing socket may report more than one error.
+            if (socket->isEncrypted() || socket->property(kTlsFailureLogged).toBool()) return;
+            socket->setProperty(kTlsFailureLogged, true);
+            m_log("TLS handshake failed " + socket->peerAddress().toString().toStdString() + ":" +
+                  std::to_string(socket->peerPort()) + ": " + socket->errorString().toStdString());
+          });
+}
+
 void RelayServer::shutDown() {
+  if (m_server == nullptr) return;
   m_server->close();
   m_idleTimer->stop();
   // close() may emit disconnected() at once, which erases from m_sockets: iterate a copy.
@@ -63,11 +125,12 @@ void RelayServer::acceptPending() {
     const RelayLimits& limits = m_router.limits();
     socket->setMaxAllowedIncomingMessageSize(
         std::max<quint64>(limits.maxFrameBytes, limits.maxRoomBytes) + 1);
-    const RelayRouter::ConnId id = m_router.connect(now());
+    const QHostAddress peer = socket->peerAddress();
+    const RelayRouter::Connected accepted = m_router.connect(hostKey(peer), now());
+    const RelayRouter::ConnId id = accepted.conn;
     m_sockets[id] = socket;
     m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
-                  socket->peerAddress().toString().toStdString() + ":" +
-                  std::to_string(socket->peerPort());
+                  peer.toString().toStdString() + ":" + std::to_string(socket->peerPort());
     m_log("connect " + m_peers[id]);
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
       const QByteArray utf8 = text.toUtf8();
@@ -84,6 +147,7 @@ void RelayServer::acceptPending() {
       m_peers.erase(id);
       socket->deleteLater();
     });
+    apply(accepted.out);
   }
 }
 

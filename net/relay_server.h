@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 
 #include "engine/result.h"
 #include "net/relay_router.h"
@@ -22,7 +24,8 @@ namespace quire::net {
 
 // Owns the listening server and the accepted sockets (as QObject children); the router is the
 // caller's and must outlive this object. Reports one line per connect, disconnect and refusal
-// to `log`. Lives on one thread (the one with its event loop); not thread-safe.
+// to `log`, and one per failed TLS handshake (that client is dropped; nobody else notices). Lives
+// on one thread (the one with its event loop); not thread-safe.
 class RelayServer : public QObject {
   Q_OBJECT
  public:
@@ -33,15 +36,22 @@ class RelayServer : public QObject {
   RelayServer(const RelayServer&) = delete;
   RelayServer& operator=(const RelayServer&) = delete;
 
-  // Starts listening (plain ws://). Port 0 picks a free port. Returns the port listened on, or
-  // Error::io saying why not.
-  [[nodiscard]] Result<quint16> listen(const QHostAddress& address, quint16 port);
+  // Starts listening: plain ws:// without `tls`, wss:// with it (a server configuration with a
+  // certificate and private key, e.g. from loadServerTls() in net/tls.h). Port 0 picks a free
+  // port. Returns the port listened on, or Error::io saying why not. Called again after a
+  // failure, it starts over with the new arguments.
+  // REQUIRES: not already listening.
+  [[nodiscard]] Result<quint16> listen(const QHostAddress& address, quint16 port,
+                                       const std::optional<QSslConfiguration>& tls = std::nullopt);
+  // True if listening with TLS (wss://).
+  bool secure() const;
   // Stops accepting and closes every connection (1001 "relay shutting down"). Everything the
   // router accepted is already stored, so nothing is lost.
   void shutDown();
 
  private:
   void acceptPending();
+  void logTlsFailures();
   void apply(const RelayRouter::Output& out);
   std::int64_t now() const { return m_clock.elapsed(); }
   std::string describe(RelayRouter::ConnId id) const;

@@ -77,9 +77,12 @@ void RoomSession::end(RoomOutput& out, std::string reason) {
   out.reason = std::move(reason);
 }
 
-void RoomSession::bad(RoomOutput& out, const std::string& why) {
-  if (++m_badFrames >= m_options.maxBadFrames)
-    end(out, std::to_string(m_badFrames) + " bad frames in the room (last: " + why + ")");
+// A room is a broadcast medium with a memory: whoever learnt the room id can put frames in it,
+// and the relay replays them to every newcomer. Leaving would not help (the next join replays
+// the same frames), so a frame that cannot be used is skipped and counted, never obeyed.
+void RoomSession::bad(RoomOutput& /*out*/, const std::string& why) {
+  ++m_badFrames;
+  m_lastBad = why;
 }
 
 RoomOutput RoomSession::receiveText(std::string_view text) {
@@ -119,18 +122,15 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
   if (!decoded) {
     const bool unauthenticated = decoded.error().code() == Error::Code::Crypto ||
                                  frame.empty() || frame.size() > kMaxFrameBytes;
-    if (unauthenticated) {
-      // Anyone who learnt the room id can put frames in it; they prove nothing.
-      bad(out, "a frame failed authentication");
-      return out;
-    }
-    end(out, decoded.error().toString());
+    bad(out, unauthenticated ? "a frame failed authentication" : decoded.error().toString());
     return out;
   }
+  ++m_goodFrames;
   const bool stored = !isTransientFrame(frame);
   if (stored) {
     ++m_items;
-    if (m_phase == Phase::Live) ++m_lastSeq;
+    // A snapshot forwarded live replaced items; it took no new seq.
+    if (m_phase == Phase::Live && decoded->kind != FrameKind::Snapshot) ++m_lastSeq;
   }
   apply(*decoded, out);
   if (m_phase == Phase::Closed) return out;
@@ -152,7 +152,7 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
       const engine::LV before = m_doc.nextLv();
       auto patches = m_doc.applyUpdate(m.update);
       if (!patches) {
-        end(out, "a room update the document rejects: " + patches.error().toString());
+        bad(out, "a room update the document rejects: " + patches.error().toString());
         return;
       }
       out.patches = std::move(*patches);
@@ -176,7 +176,7 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
     case FrameKind::Hello:
     case FrameKind::Ops:
     case FrameKind::Bye:
-      end(out, "a frame of a direct session arrived in a room");
+      bad(out, "a frame of a direct session arrived in a room");
       return;
   }
   if (out.newOpsTo != out.newOpsFrom) m_presence.release(m_doc, out.presence);
@@ -194,6 +194,7 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   if (it == m_streams.end()) {
     if (m.counter != 0) {
       // The stream began before what this member has seen, and no snapshot described it.
+      ++m_undecodable;
       bad(out, "a frame of a stream whose beginning is missing");
       return;
     }
@@ -202,6 +203,7 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   InStream& stream = it->second;
   if (m.counter < stream.nextCounter) return;  // a copy (a replay); the ops are in already
   if (m.counter > stream.nextCounter) {
+    ++m_undecodable;
     bad(out, "stream frame " + std::to_string(m.counter) + " where " +
                  std::to_string(stream.nextCounter) + " was expected");
     return;
@@ -210,7 +212,10 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(m.update, &stream.context);
   if (!patches) {
-    end(out, "a room update the document rejects: " + patches.error().toString());
+    // The stream's context no longer matches its sender's: its later frames are skipped too.
+    ++m_undecodable;
+    bad(out, "a room update the document rejects: " + patches.error().toString());
+    ++stream.nextCounter;
     return;
   }
   ++stream.nextCounter;
@@ -237,7 +242,7 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
 
   auto snapshot = engine::Document::decodeHistory(m.update, m_doc.localReplica());
   if (!snapshot) {
-    end(out, "a snapshot that does not decode: " + snapshot.error().toString());
+    bad(out, "a snapshot that does not decode: " + snapshot.error().toString());
     return;
   }
   if (m_doc.opCount() == 0 && m_doc.pendingOpCount() == 0) {
@@ -252,7 +257,7 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(snapshot->encodeUpdateSince(m_doc.version()));
   if (!patches) {
-    end(out, "a snapshot the document rejects: " + patches.error().toString());
+    bad(out, "a snapshot the document rejects: " + patches.error().toString());
     return;
   }
   out.patches = std::move(*patches);
@@ -261,6 +266,12 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
 }
 
 void RoomSession::finishJoin(RoomOutput& out) {
+  if (m_goodFrames == 0 && m_badFrames > 0) {
+    // The room holds frames and not one opens: this copy's key is not the room's.
+    end(out, "none of the " + std::to_string(m_badFrames) +
+                 " frames stored in the room opens with this key (wrong key?)");
+    return;
+  }
   m_phase = Phase::Live;
   out.joined = true;
   // What this copy holds that the room has not seen (offline edits, ops from direct peers).
@@ -295,9 +306,10 @@ void RoomSession::sendSnapshot(std::uint64_t upTo, RoomOutput& out) {
   RoomStream own = std::move(*m_markedOwnStream);
   m_markedOwnStream.reset();
   // A snapshot must hold every op of the items it replaces: not while some wait for missing
-  // dependencies, nor after a frame of the room could not be decoded.
+  // dependencies, nor after an authenticated frame of the room could not be used (another
+  // member may be able to). Frames that do not open are junk and are dropped with the rest.
   // (A huge local update then waits for the next connection; see PROTOCOL.md, "Rooms".)
-  if (m_doc.pendingOpCount() != 0 || m_badFrames != 0) {
+  if (m_doc.pendingOpCount() != 0 || m_undecodable != 0) {
     m_itemsSinceSnapshot = 0;
     return;
   }

@@ -21,9 +21,6 @@
 namespace quire::net {
 
 struct RoomOptions {
-  // Frames failing authentication, or on a stream this member cannot decode, tolerated before
-  // the session asks to disconnect.
-  std::size_t maxBadFrames = 8;
   // Once this many items are stored in the room past its last snapshot, the member that notices
   // first replaces them with a snapshot. The threshold is spread by up to a quarter (from
   // `seed`) so the members of a room do not all try at once. 0: never snapshot.
@@ -97,7 +94,10 @@ class RoomSession {
 
   bool joined() const { return m_phase == Phase::Live; }
   bool closed() const { return m_phase == Phase::Closed; }
+  // Frames skipped: not opening under the key, malformed, on a stream whose beginning this
+  // member never saw, or rejected by the document. The newest reason is lastBadFrame().
   std::size_t badFrames() const { return m_badFrames; }
+  const std::string& lastBadFrame() const { return m_lastBad; }
   std::uint64_t streamId() const { return m_streamId; }
   // The relay's last stored seq as far as this member knows (counting its own frames).
   std::uint64_t lastSeq() const { return m_lastSeq; }
@@ -146,6 +146,9 @@ class RoomSession {
   bool m_snapshotWanted = false;   // an update too big for a frame waits for a snapshot
   std::size_t m_snapshotsStored = 0;
   std::size_t m_badFrames = 0;
+  std::size_t m_goodFrames = 0;
+  std::size_t m_undecodable = 0;  // authenticated frames that could not be used
+  std::string m_lastBad;
   PresenceGate m_presence;
   std::optional<Presence> m_localPresence;
   std::optional<Presence> m_sentPresence;

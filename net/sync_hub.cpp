@@ -32,7 +32,6 @@ SyncHub::PeerId SyncHub::addPeer(Frame& hello) {
 
 SyncHub::PeerId SyncHub::addRoom(Outgoing& join, RoomOptions options) {
   const PeerId id = m_nextPeer++;
-  options.maxBadFrames = m_options.maxBadFrames;
   auto room = std::make_unique<RoomSession>(m_doc, m_key, options);
   RelayMessage first = room->start();
   join = {id, std::move(first.bytes), first.text};

@@ -331,7 +331,23 @@ void WsDocument::tick() { handle(m_hub.tick(m_clock.elapsed())); }
 void WsDocument::closeAll(const QString& reason) {
   std::vector<PeerId> peers;
   for (const auto& [peer, socket] : m_sockets) peers.push_back(peer);
-  for (auto& [name, route] : m_routes) route.keep = false;
+  // Routes still dialling are dropped; joined ones close below and are not dialled again.
+  for (auto it = m_routes.begin(); it != m_routes.end();) {
+    Route& route = it->second;
+    route.keep = false;
+    route.retry->stop();
+    if (route.peer == 0) {
+      if (route.socket) {
+        route.socket->disconnect(this);
+        route.socket->abort();
+        route.socket->deleteLater();
+      }
+      route.retry->deleteLater();
+      it = m_routes.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (PeerId peer : peers) {
     auto it = m_sockets.find(peer);
     if (it == m_sockets.end()) continue;

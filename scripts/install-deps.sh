@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev catch2 xvfb xauth file dpkg-dev
   # used by the build, the scripts and the sanitizer/fuzz builds
   libzstd-dev libexpected-dev ninja-build clang libclang-rt-14-dev
-  libxkbcommon-dev zlib1g-dev
+  libxkbcommon-dev zlib1g-dev openssl
 )
 
 missing=()

@@ -32,7 +32,9 @@ constexpr CliCommand kCommands[] = {
     {"serve", "serve documents to direct peers over WebSockets until stopped",
      &quire::app::runServeCommand},
     {"share", "print a document's quire:// share link", &quire::app::runShareCommand},
-    {"join", "fetch a document by share link and follow its edits", &quire::app::runJoinCommand},
+    {"open", "open a share link: fetch the document, then follow its edits",
+     &quire::app::runOpenCommand},
+    {"join", "another name for 'open'", &quire::app::runOpenCommand},
 };
 
 void printHelp(std::FILE* out) {

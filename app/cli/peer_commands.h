@@ -10,6 +10,6 @@ namespace quire::app {
 // 1 when the database, the network or the peer failed (one line on stderr), 2 on a usage error.
 int runServeCommand(const QStringList& args);
 int runShareCommand(const QStringList& args);
-int runJoinCommand(const QStringList& args);
+int runOpenCommand(const QStringList& args);
 
 }  // namespace quire::app

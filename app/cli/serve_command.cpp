@@ -19,30 +19,20 @@ namespace quire::app {
 namespace {
 
 constexpr const char* kHelp =
-    "Usage: quire-cli serve [--listen ADDR:PORT] [--db PATH] [DOC...]\n"
+    "Usage: quire-cli serve [--listen ADDR:PORT | --no-listen] [--db PATH] [DOC...]\n"
     "\n"
-    "Serves DOCs (default: every document in the database) to direct peers over WebSockets\n"
-    "until SIGTERM or SIGINT. Prints 'listening on ws://ADDR:PORT' once listening, then one line\n"
-    "per event: 'peer joined ID', 'synced ID', 'peer left ID', 'peer refused: REASON'.\n"
+    "Keeps DOCs (default: every document in the database) online until SIGTERM or SIGINT:\n"
+    "serves them to direct peers over WebSockets, and stays connected to each document's stored\n"
+    "routes (relays and other peers; see 'share'), reconnecting with backoff. Prints\n"
+    "'listening on ws://ADDR:PORT' once listening, then one line per event: 'peer joined ID',\n"
+    "'synced ID', 'peer left ID', 'peer refused: REASON', 'route URL STATE'.\n"
     "Every update a peer sends is committed to the database before it is passed on.\n"
     "\n"
     "Options:\n"
     "  --listen ADDR:PORT  where to listen (default 127.0.0.1:7070; port 0 picks a free one)\n"
+    "  --no-listen         do not listen; only keep the stored routes connected\n"
     "  --db PATH           the database (default: quire.db in the app data location)\n"
     "  -h, --help          show this help\n";
-
-// One served document: its id, the editable copy and its socket adapter.
-struct Served {
-  storage::DocumentId id;
-  std::string hex;
-  engine::Document doc;
-  std::unique_ptr<net::WsDocument> peers;
-};
-
-void printLine(const std::string& line) {
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-}
 
 }  // namespace
 
@@ -50,8 +40,11 @@ int runServeCommand(const QStringList& args) {
   LibraryCommandLine line("serve", kHelp, {"DOC..."});
   const QCommandLineOption listenOption(QStringLiteral("listen"), QString(),
                                         QStringLiteral("ADDR:PORT"));
+  const QCommandLineOption noListenOption(QStringLiteral("no-listen"));
   line.addOption(listenOption);
+  line.addOption(noListenOption);
   if (auto done = line.parse(args)) return *done;
+  const bool listening = !line.parser().isSet(noListenOption);
 
   const QString listen = line.parser().isSet(listenOption) ? line.parser().value(listenOption)
                                                            : QStringLiteral("127.0.0.1:7070");
@@ -84,48 +77,48 @@ int runServeCommand(const QStringList& args) {
   }
 
   net::WsListener listener;
-  std::vector<std::unique_ptr<Served>> served;
+  std::vector<std::unique_ptr<LivePeer>> served;
   for (const storage::DocumentId& id : ids) {
     auto doc = store->load(id);
     if (!doc) return reportFailure(doc.error().toString());
     auto key = store->key(id);
     if (!key) return reportFailure(key.error().toString());
-    auto s = std::make_unique<Served>(Served{id, id.toHex(), std::move(*doc), nullptr});
-    Served* raw = s.get();
-    s->peers = std::make_unique<net::WsDocument>(s->doc, toNetKey(*key));
-    s->peers->setPersistOps([raw, &store](engine::LV from, engine::LV) -> Result<void> {
-      return store->append(raw->id, raw->doc.encodeOpsSince(from), &raw->doc);
+    auto peer = std::make_unique<LivePeer>(*store, id, std::move(*doc), toNetKey(*key), true);
+    const std::string hex = peer->hex();
+    net::WsDocument* ws = &peer->net();
+    QObject::connect(ws, &net::WsDocument::peerJoined, ws, [hex] { printLine("peer joined " + hex); });
+    QObject::connect(ws, &net::WsDocument::peerSynced, ws, [hex] { printLine("synced " + hex); });
+    QObject::connect(ws, &net::WsDocument::peerLeft, ws, [hex] { printLine("peer left " + hex); });
+    QObject::connect(ws, &net::WsDocument::persistFailed, ws, [hex](const QString& error) {
+      reportFailure(hex + ": update not stored, peer closed: " + error.toStdString());
     });
-    QObject::connect(s->peers.get(), &net::WsDocument::peerJoined, s->peers.get(),
-                     [raw] { printLine("peer joined " + raw->hex); });
-    QObject::connect(s->peers.get(), &net::WsDocument::peerSynced, s->peers.get(),
-                     [raw] { printLine("synced " + raw->hex); });
-    QObject::connect(s->peers.get(), &net::WsDocument::peerLeft, s->peers.get(),
-                     [raw] { printLine("peer left " + raw->hex); });
-    QObject::connect(s->peers.get(), &net::WsDocument::persistFailed, s->peers.get(),
-                     [raw](const QString& error) {
-                       reportFailure(raw->hex + ": update not stored, peer closed: " +
-                                     error.toStdString());
-                     });
-    listener.serve(s->peers.get());
-    served.push_back(std::move(s));
+    listener.serve(ws);
+    served.push_back(std::move(peer));
   }
   QObject::connect(&listener, &net::WsListener::peerRefused, &listener,
                    [](const QString& reason) { printLine("peer refused: " + reason.toStdString()); });
 
-  if (auto listening = listener.listen(address, static_cast<std::uint16_t>(port)); !listening) {
-    return reportFailure(listening.error().toString());
+  std::string self;
+  if (listening) {
+    if (auto r = listener.listen(address, static_cast<std::uint16_t>(port)); !r)
+      return reportFailure(r.error().toString());
+    const QString shown = address.protocol() == QAbstractSocket::IPv6Protocol
+                              ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
+                              : address.toString();
+    self = "ws://" + shown.toStdString() + ":" + std::to_string(listener.port());
+    printLine("listening on " + self);
   }
-  const QString shown = address.protocol() == QAbstractSocket::IPv6Protocol
-                            ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
-                            : address.toString();
-  printLine("listening on ws://" + shown.toStdString() + ":" + std::to_string(listener.port()));
+  for (auto& peer : served) {
+    auto routes = store->routes(peer->id());
+    if (!routes) return reportFailure(routes.error().toString());
+    peer->addRoutes(*routes, self);
+  }
 
   quitOnTerminationSignals();
   const int code = QCoreApplication::exec();
   // Every received update was committed before it was forwarded, so there is nothing to flush.
   listener.close();
-  for (auto& s : served) s->peers->closeAll(QStringLiteral("server shutting down"));
+  for (auto& peer : served) peer->net().closeAll(QStringLiteral("server shutting down"));
   return code;
 }
 

@@ -6,16 +6,19 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QHostAddress>
+#include <QSslConfiguration>
 #include <QTimer>
 #include <signal.h>
 
 #include "app/relay/sqlite_relay_store.h"
 #include "net/relay_router.h"
 #include "net/relay_server.h"
+#include "net/tls.h"
 
 namespace {
 
@@ -76,8 +79,11 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral(
       "Routes end-to-end-encrypted Quire frames among the peers of each room and stores them\n"
       "for peers that come later. It never holds a document key. Prints 'listening on\n"
-      "ws://ADDR:PORT' once listening, then one line per connect, disconnect and refusal on\n"
-      "stderr, until SIGTERM or SIGINT."));
+      "ws://ADDR:PORT' (wss:// with --tls-cert and --tls-key) once listening, then one line\n"
+      "per connect, disconnect, refusal and failed TLS handshake on stderr, until SIGTERM or\n"
+      "SIGINT.\n"
+      "Environment: QUIRE_TLS_CA_FILE=PEM adds CA certificates this process trusts (a test and\n"
+      "self-hosting aid for Quire programs; the relay itself makes no outgoing connections)."));
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addOptions({
@@ -102,9 +108,17 @@ int main(int argc, char** argv) {
        QStringLiteral("Close a connection that sent nothing for this long (default %1).")
            .arg(defaults.idleTimeoutMs),
        QStringLiteral("MS"), QString::number(defaults.idleTimeoutMs)},
+      {QStringLiteral("max-connections-per-ip"),
+       QStringLiteral("Open connections from one client address (default %1).")
+           .arg(defaults.maxConnectionsPerAddress),
+       QStringLiteral("N"), QString::number(defaults.maxConnectionsPerAddress)},
       {QStringLiteral("tls-cert"),
-       QStringLiteral("TLS certificate for wss:// (not supported yet)."), QStringLiteral("PEM")},
-      {QStringLiteral("tls-key"), QStringLiteral("TLS private key for wss:// (not supported yet)."),
+       QStringLiteral("Serve wss://: the server's PEM certificate chain, own certificate first "
+                      "(needs --tls-key)."),
+       QStringLiteral("PEM")},
+      {QStringLiteral("tls-key"),
+       QStringLiteral("Serve wss://: the certificate's unencrypted PEM private key, RSA or EC "
+                      "(needs --tls-cert)."),
        QStringLiteral("PEM")},
   });
   if (!parser.parse(QCoreApplication::arguments()))
@@ -118,11 +132,9 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (!parser.positionalArguments().isEmpty()) return usageError("unexpected arguments");
-  if (parser.isSet(QStringLiteral("tls-cert")) || parser.isSet(QStringLiteral("tls-key"))) {
-    std::fputs("quire-relay: TLS not supported yet (put a TLS-terminating proxy in front)\n",
-               stderr);
-    return kExitUsage;
-  }
+  const bool tlsCert = parser.isSet(QStringLiteral("tls-cert"));
+  if (tlsCert != parser.isSet(QStringLiteral("tls-key")))
+    return usageError("--tls-cert and --tls-key go together");
   const auto listen = parseListen(parser.value(QStringLiteral("listen")));
   if (!listen) return usageError("--listen wants ADDR:PORT, e.g. 127.0.0.1:7071");
 
@@ -131,12 +143,26 @@ int main(int argc, char** argv) {
   const auto room = positive(parser, QStringLiteral("max-room-bytes"));
   const auto rate = positive(parser, QStringLiteral("max-messages-per-second"));
   const auto idle = positive(parser, QStringLiteral("idle-timeout-ms"));
-  if (!frame || !room || !rate || !idle || *rate > 1'000'000)
+  const auto perIp = positive(parser, QStringLiteral("max-connections-per-ip"));
+  if (!frame || !room || !rate || !idle || !perIp || *rate > 1'000'000 || *perIp > 1'000'000)
     return usageError("limits must be positive integers");
   limits.maxFrameBytes = *frame;
   limits.maxRoomBytes = *room;
   limits.maxMessagesPerSecond = static_cast<std::uint32_t>(*rate);
   limits.idleTimeoutMs = static_cast<std::int64_t>(*idle);
+  limits.maxConnectionsPerAddress = static_cast<std::uint32_t>(*perIp);
+
+  quire::net::trustExtraCertificatesFromEnvironment();
+  std::optional<QSslConfiguration> tls;
+  if (tlsCert) {
+    auto loaded = quire::net::loadServerTls(parser.value(QStringLiteral("tls-cert")),
+                                            parser.value(QStringLiteral("tls-key")));
+    if (!loaded) {
+      logLine(loaded.error().toString());
+      return kExitFailure;
+    }
+    tls = std::move(*loaded);
+  }
 
   auto store = quire::app::SqliteRelayStore::open(parser.value(QStringLiteral("db")).toStdString());
   if (!store) {
@@ -145,7 +171,7 @@ int main(int argc, char** argv) {
   }
   quire::net::RelayRouter router(**store, limits);
   auto server = std::make_unique<quire::net::RelayServer>(router, &logLine);
-  auto port = server->listen(listen->host, listen->port);
+  auto port = server->listen(listen->host, listen->port, tls);
   if (!port) {
     logLine(port.error().toString());
     return kExitFailure;
@@ -153,7 +179,8 @@ int main(int argc, char** argv) {
   QString host = listen->host.toString();
   if (listen->host.protocol() == QAbstractSocket::IPv6Protocol)
     host = QLatin1Char('[') + host + QLatin1Char(']');
-  std::printf("listening on ws://%s:%u\n", host.toUtf8().constData(), unsigned{*port});
+  std::printf("listening on %s://%s:%u\n", tls ? "wss" : "ws", host.toUtf8().constData(),
+              unsigned{*port});
   std::fflush(stdout);
 
   struct sigaction action {};
