@@ -358,17 +358,21 @@ void WsDocument::closeAll(const QString& reason) {
 
 // ---- WsListener.
 
-WsListener::WsListener(QObject* parent)
-    : QObject(parent),
-      m_server(new QWebSocketServer(QStringLiteral("quire"), QWebSocketServer::NonSecureMode, this)) {
-  connect(m_server, &QWebSocketServer::newConnection, this, &WsListener::acceptPending);
-}
+WsListener::WsListener(QObject* parent) : QObject(parent) {}
 
 WsListener::~WsListener() = default;
 
 void WsListener::serve(WsDocument* doc) { m_docs.push_back(doc); }
 
-Result<void> WsListener::listen(const QHostAddress& address, std::uint16_t port) {
+Result<void> WsListener::listen(const QHostAddress& address, std::uint16_t port,
+                                const std::optional<QSslConfiguration>& tls) {
+  delete m_server;
+  m_server = new QWebSocketServer(QStringLiteral("quire"),
+                                  tls ? QWebSocketServer::SecureMode
+                                      : QWebSocketServer::NonSecureMode,
+                                  this);
+  if (tls) m_server->setSslConfiguration(*tls);
+  connect(m_server, &QWebSocketServer::newConnection, this, &WsListener::acceptPending);
   if (!m_server->listen(address, port)) {
     return fail(Error::io("listen on " + address.toString().toStdString() + ":" +
                           std::to_string(port) + ": " + m_server->errorString().toStdString()));
@@ -376,9 +380,11 @@ Result<void> WsListener::listen(const QHostAddress& address, std::uint16_t port)
   return {};
 }
 
-std::uint16_t WsListener::port() const { return m_server->serverPort(); }
+std::uint16_t WsListener::port() const { return m_server ? m_server->serverPort() : 0; }
 
-void WsListener::close() { m_server->close(); }
+void WsListener::close() {
+  if (m_server) m_server->close();
+}
 
 void WsListener::acceptPending() {
   while (m_server->hasPendingConnections()) {

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QString>
 #include <QUrl>
 
@@ -182,7 +184,9 @@ class WsListener : public QObject {
   void serve(WsDocument* doc);
   // Starts listening. Port 0 picks a free port; port() then says which. Fails with Error::io
   // (address in use, not a local address, ...).
-  [[nodiscard]] Result<void> listen(const QHostAddress& address, std::uint16_t port);
+  // With `tls` (net/tls.h, loadServerTls) it listens for wss:// instead of ws://.
+  [[nodiscard]] Result<void> listen(const QHostAddress& address, std::uint16_t port,
+                                    const std::optional<QSslConfiguration>& tls = std::nullopt);
   // A connection that has not asked for a room within this long is closed.
   void setHandshakeTimeoutMs(int ms) { m_handshakeTimeoutMs = ms; }
   std::uint16_t port() const;
@@ -198,7 +202,7 @@ class WsListener : public QObject {
   void answerJoin(QWebSocket* socket, const QString& text);
   void refuse(QWebSocket* socket, const QString& reason);
 
-  QWebSocketServer* m_server;
+  QWebSocketServer* m_server = nullptr;  // made by listen(): Qt fixes ws/wss at construction
   std::vector<WsDocument*> m_docs;
   int m_handshakeTimeoutMs = 10'000;
 };

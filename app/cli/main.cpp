@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include "app/cli/cli_command.h"
+#include "net/tls.h"
 #include "app/cli/library_command.h"
 #include "app/cli/peer_commands.h"
 #include "app/cli/replay_command.h"
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName(QStringLiteral("quire-cli"));
   QCoreApplication::setApplicationVersion(QStringLiteral(QUIRE_VERSION));
+
+  // QUIRE_TLS_CA_FILE: trust a private CA's wss:// relays and peers (net/tls.h).
+  quire::net::trustExtraCertificatesFromEnvironment();
 
   const QStringList args = QCoreApplication::arguments();
   if (args.size() < 2) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "app/cli/cli_command.h"
 #include "app/cli/peer_support.h"
 #include "app/cli/store_access.h"
+#include "net/tls.h"
 #include "net/ws_peer.h"
 #include "storage/document_store.h"
 
@@ -31,6 +33,8 @@ constexpr const char* kHelp =
     "Options:\n"
     "  --listen ADDR:PORT  where to listen (default 127.0.0.1:7070; port 0 picks a free one)\n"
     "  --no-listen         do not listen; only keep the stored routes connected\n"
+    "  --tls-cert PATH     listen for wss:// with this PEM certificate chain (with --tls-key)\n"
+    "  --tls-key PATH      the certificate's PEM private key\n"
     "  --db PATH           the database (default: quire.db in the app data location)\n"
     "  -h, --help          show this help\n";
 
@@ -42,8 +46,20 @@ int runServeCommand(const QStringList& args) {
                                         QStringLiteral("ADDR:PORT"));
   const QCommandLineOption noListenOption(QStringLiteral("no-listen"));
   line.addOption(listenOption);
+  const QCommandLineOption certOption(QStringLiteral("tls-cert"), QString(), QStringLiteral("PATH"));
+  const QCommandLineOption keyOption(QStringLiteral("tls-key"), QString(), QStringLiteral("PATH"));
   line.addOption(noListenOption);
+  line.addOption(certOption);
+  line.addOption(keyOption);
   if (auto done = line.parse(args)) return *done;
+  std::optional<QSslConfiguration> tls;
+  if (line.parser().isSet(certOption) != line.parser().isSet(keyOption))
+    return reportUsageError("serve", "--tls-cert and --tls-key go together");
+  if (line.parser().isSet(certOption)) {
+    auto loaded = net::loadServerTls(line.parser().value(certOption), line.parser().value(keyOption));
+    if (!loaded) return reportFailure(loaded.error().toString());
+    tls = std::move(*loaded);
+  }
   const bool listening = !line.parser().isSet(noListenOption);
 
   const QString listen = line.parser().isSet(listenOption) ? line.parser().value(listenOption)
@@ -100,12 +116,12 @@ int runServeCommand(const QStringList& args) {
 
   std::string self;
   if (listening) {
-    if (auto r = listener.listen(address, static_cast<std::uint16_t>(port)); !r)
+    if (auto r = listener.listen(address, static_cast<std::uint16_t>(port), tls); !r)
       return reportFailure(r.error().toString());
     const QString shown = address.protocol() == QAbstractSocket::IPv6Protocol
                               ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
                               : address.toString();
-    self = "ws://" + shown.toStdString() + ":" + std::to_string(listener.port());
+    self = (tls ? "wss://" : "ws://") + shown.toStdString() + ":" + std::to_string(listener.port());
     printLine("listening on " + self);
   }
   for (auto& peer : served) {
