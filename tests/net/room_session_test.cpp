@@ -2,6 +2,7 @@
 // offline, snapshot, and a late joiner that arrives after everyone left.
 #include <deque>
 #include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "net/relay_router.h"
 #include "net/room_session.h"
 #include "net/sync_hub.h"
+#include "net/ws_peer.h"
 #include "tests/support/random_edits.h"
 #include "tests/support/test_util.h"
 
@@ -493,4 +495,20 @@ TEST_CASE("a hub joins a relay room and a direct peer and forwards between them"
   REQUIRE(one.text() == "2:from zero");
   REQUIRE(r.doc(0).text() == "2:from zero");
   REQUIRE(r.members[0].opsApplied == 2);  // once, although two paths exist
+}
+
+TEST_CASE("reconnection backs off exponentially, capped, with jitter that only shortens", "[net][backoff]") {
+  BackoffPolicy policy;  // 500 ms doubling to 30 s, up to half taken off
+  REQUIRE(backoffDelayMs(0, 0.0, policy) == 500);
+  REQUIRE(backoffDelayMs(1, 0.0, policy) == 1000);
+  REQUIRE(backoffDelayMs(4, 0.0, policy) == 8000);
+  REQUIRE(backoffDelayMs(6, 0.0, policy) == 30000);   // 32 s capped
+  REQUIRE(backoffDelayMs(500, 0.0, policy) == 30000); // no overflow for long outages
+  REQUIRE(backoffDelayMs(0, 0.999, policy) == 250);
+  REQUIRE(backoffDelayMs(6, 0.5, policy) == 22500);
+  // Two peers that lost the relay together do not come back together.
+  test::Rng rng(5);
+  std::set<std::int64_t> delays;
+  for (int i = 0; i < 50; ++i) delays.insert(backoffDelayMs(3, rng.below(1000) / 1000.0, policy));
+  REQUIRE(delays.size() > 20);
 }

@@ -152,3 +152,52 @@ TEST_CASE("presence travels through a hub, newest per replica", "[net][hub]") {
   CHECK(atC[0].replica == m.docs[0]->localReplica());
   CHECK(m.docs[2]->resolveAnchor(atC[0].cursor) == 2u);
 }
+
+TEST_CASE("presence is re-sent while connected and expires after silence", "[net][hub][presence]") {
+  const DocKey key = [] {
+    DocKey k;
+    k.bytes.fill(3);
+    return k;
+  }();
+  Mesh mesh(3, key);
+  mesh.connect(0, 1);
+  mesh.connect(1, 2);
+  mesh.run();
+  mesh.type(0, 0, "hi");
+  mesh.run();
+  Presence p;
+  p.name = "Ada";
+  p.cursor = mesh.docs[0]->anchorAt(2, engine::Bias::After);
+  p.selection = p.cursor;
+  mesh.hubs[0]->setLocalPresence(p);
+  mesh.push(0, mesh.hubs[0]->flushPresence());
+  mesh.run();
+  // Replica 2 sees replica 0 two hops away.
+  REQUIRE(mesh.hubs[2]->shownPresenceCount() == 1);
+
+  // Every tick of replica 0 past the re-send interval sends a fresh copy (a higher clock), which
+  // hub 1 forwards again, so nobody expires it while replica 0 is there.
+  std::int64_t now = 0;
+  for (int i = 0; i < 8; ++i) {
+    now += SyncHub::kPresenceResendMs;
+    // (A hub stamps what it receives with the time of its latest tick.)
+    for (std::size_t h = 1; h < 3; ++h) {
+      auto out = mesh.hubs[h]->tick(now);
+      REQUIRE(out.left.empty());
+    }
+    const std::size_t before = mesh.framesSent;
+    mesh.push(0, mesh.hubs[0]->tick(now));
+    mesh.run();
+    REQUIRE(mesh.framesSent - before == 2);  // 0 -> 1, then 1 -> 2
+  }
+  REQUIRE(mesh.hubs[2]->shownPresenceCount() == 1);
+
+  // Replica 0 goes silent (it stops ticking): the others expire it after the expiry interval.
+  const std::int64_t lastHeard = now;
+  auto early = mesh.hubs[2]->tick(lastHeard + SyncHub::kPresenceExpiryMs);
+  REQUIRE(early.left.empty());
+  auto expired = mesh.hubs[2]->tick(lastHeard + SyncHub::kPresenceExpiryMs + 1000);
+  REQUIRE(expired.left.size() == 1);
+  REQUIRE(expired.left[0] == mesh.docs[0]->localReplica());
+  REQUIRE(mesh.hubs[2]->shownPresenceCount() == 0);
+}
