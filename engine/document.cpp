@@ -628,9 +628,14 @@ std::vector<std::uint8_t> Document::encodeRanges(std::vector<std::pair<LV, LV>> 
 }
 
 std::vector<std::uint8_t> Document::encodeOpsSince(LV from, StreamContext* stream) const {
+  return encodeOpsBetween(from, nextLv(), stream);
+}
+
+std::vector<std::uint8_t> Document::encodeOpsBetween(LV from, LV to, StreamContext* stream) const {
   StreamContext fresh;
   std::vector<std::pair<LV, LV>> ranges;
-  if (from < nextLv()) ranges.push_back({from, nextLv()});
+  to = std::min(to, nextLv());
+  if (from < to) ranges.push_back({from, to});
   return encodeRanges(std::move(ranges), stream ? *stream : fresh);
 }
 

@@ -104,6 +104,9 @@ class Document {
   // Every op whose LV is >= `from` (e.g. the keystroke just typed). With a stream context, agents
   // already announced on the stream are referred to by index and new ones are added to it.
   std::vector<std::uint8_t> encodeOpsSince(LV from, StreamContext* stream = nullptr) const;
+  // The ops with LVs in [from, to) (`to` is clamped to nextLv()), e.g. the local edits whose
+  // commit just completed while later ones are still being committed.
+  std::vector<std::uint8_t> encodeOpsBetween(LV from, LV to, StreamContext* stream = nullptr) const;
   // At most this many ops wait for missing dependencies; an update that would leave more
   // waiting is refused (Error::malformed) and changes nothing.
   static constexpr std::uint64_t kMaxPendingOps = 1u << 20;

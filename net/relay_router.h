@@ -61,6 +61,13 @@ class RelayStore {
   // Atomically deletes the room's items with seq <= upTo and stores `bytes` at seq upTo.
   [[nodiscard]] virtual Result<void> replace(const RelayRoomKey& room, std::uint64_t upTo,
                                              std::span<const std::uint8_t> bytes) = 0;
+
+  // Group commit. After beginBatch(), a store may hold writes in one open transaction: reads see
+  // them, but nothing is durable until commitBatch() succeeds; if it fails, every write since
+  // beginBatch() is gone. The relay's adapter opens a batch for the messages of one event-loop
+  // pass and forwards nothing before the commit. Stores without batches ignore these.
+  [[nodiscard]] virtual Result<void> beginBatch() { return {}; }
+  [[nodiscard]] virtual Result<void> commitBatch() { return {}; }
 };
 
 // A RelayStore in memory, for tests. `failWrites` makes append/replace fail (fault tests).
@@ -130,6 +137,7 @@ class RelayRouter {
   Output expireIdle(std::int64_t nowMs);
 
   const RelayLimits& limits() const { return m_limits; }
+  RelayStore& store() { return m_store; }
   std::size_t connectionCount() const { return m_conns.size(); }
   std::size_t memberCount(const RelayRoomKey& room) const;
 

@@ -45,9 +45,14 @@ RelayServer::RelayServer(RelayRouter& router, LogSink log, QObject* parent)
   const auto interval = std::clamp<std::int64_t>(router.limits().idleTimeoutMs / 10, 10, 1000);
   m_idleTimer->setInterval(static_cast<int>(interval));
   connect(m_idleTimer, &QTimer::timeout, this, [this] { apply(m_router.expireIdle(now())); });
+  m_batchTimer = new QTimer(this);
+  m_batchTimer->setSingleShot(true);
+  m_batchTimer->setInterval(0);
+  connect(m_batchTimer, &QTimer::timeout, this, &RelayServer::commitBatch);
 }
 
 RelayServer::~RelayServer() {
+  if (m_batchOpen) (void)m_router.store().commitBatch();
   for (auto& [id, socket] : m_sockets) {
     socket->disconnect(this);
     m_router.disconnect(id);
@@ -101,6 +106,11 @@ void RelayServer::logTlsFailures() {
 }
 
 void RelayServer::shutDown() {
+  // What was accepted is committed (and forwarded) before anyone is sent away.
+  if (m_batchTimer->isActive()) {
+    m_batchTimer->stop();
+    commitBatch();
+  }
   if (m_server == nullptr) return;
   m_server->close();
   m_idleTimer->stop();
@@ -132,13 +142,19 @@ void RelayServer::acceptPending() {
     m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
                   peer.toString().toStdString() + ":" + std::to_string(socket->peerPort());
     m_log("connect " + m_peers[id]);
+    // Keystrokes are small and latency matters: no Nagle delay on accepted sockets (Qt sets
+    // it on the sockets it dials, not on the ones a server accepts).
+    if (auto* tcp = socket->findChild<QAbstractSocket*>())
+      tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
       const QByteArray utf8 = text.toUtf8();
-      apply(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
+      beginPass();
+      hold(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray& data) {
       const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
-      apply(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
+      beginPass();
+      hold(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
     });
     connect(socket, &QWebSocket::disconnected, this, [this, id, socket] {
       m_router.disconnect(id);
@@ -149,6 +165,40 @@ void RelayServer::acceptPending() {
     });
     apply(accepted.out);
   }
+}
+
+void RelayServer::beginPass() {
+  if (m_batchOpen) return;
+  // If the batch cannot open, each write commits on its own (and reports its own failure).
+  m_batchOpen = m_router.store().beginBatch().has_value();
+  m_batchTimer->start();
+}
+
+void RelayServer::hold(RelayRouter::Output out) {
+  m_held.push_back(std::move(out));
+  if (!m_batchTimer->isActive()) m_batchTimer->start();
+}
+
+void RelayServer::commitBatch() {
+  std::vector<RelayRouter::Output> held = std::move(m_held);
+  m_held.clear();
+  const bool wasOpen = m_batchOpen;
+  m_batchOpen = false;
+  if (wasOpen) {
+    if (auto committed = m_router.store().commitBatch(); !committed) {
+      // Every frame of the batch is gone from the store, so none may be forwarded, and the
+      // router's idea of the rooms no longer matches the store: everyone reconnects and the
+      // rooms are read again.
+      m_log("cannot commit stored frames: " + committed.error().toString());
+      std::vector<QWebSocket*> sockets;
+      for (auto& [id, socket] : m_sockets) sockets.push_back(socket);
+      for (QWebSocket* socket : sockets)
+        socket->close(QWebSocketProtocol::CloseCodeAbnormalDisconnection,
+                      QStringLiteral("cannot store the frame"));
+      return;
+    }
+  }
+  for (const RelayRouter::Output& out : held) apply(out);
 }
 
 void RelayServer::apply(const RelayRouter::Output& out) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -52,6 +53,11 @@ class RelayServer : public QObject {
  private:
   void acceptPending();
   void logTlsFailures();
+  // Group commit: the messages read in one event-loop pass write inside one store batch, and
+  // their output is held until it commits (stored before forwarded, one commit for many).
+  void beginPass();
+  void hold(RelayRouter::Output out);
+  void commitBatch();
   void apply(const RelayRouter::Output& out);
   std::int64_t now() const { return m_clock.elapsed(); }
   std::string describe(RelayRouter::ConnId id) const;
@@ -60,6 +66,9 @@ class RelayServer : public QObject {
   LogSink m_log;
   QWebSocketServer* m_server = nullptr;
   QTimer* m_idleTimer = nullptr;
+  QTimer* m_batchTimer = nullptr;
+  bool m_batchOpen = false;
+  std::vector<RelayRouter::Output> m_held;
   QElapsedTimer m_clock;
   std::map<RelayRouter::ConnId, QWebSocket*> m_sockets;
   std::map<RelayRouter::ConnId, std::string> m_peers;  // "#id ADDR:PORT", for log lines

@@ -81,7 +81,7 @@ class RoomSession {
   // The document gained ops with LVs >= `from` (local edits, or ops from another peer): a frame
   // on this member's stream. Nothing before the join completes (the join sends what the room
   // lacks, which covers them).
-  std::vector<RelayMessage> localUpdate(engine::LV from);
+  std::vector<RelayMessage> localUpdate(engine::LV from, engine::LV to = ~engine::LV{0});
 
   // Presence, as in SyncSession: coalesced local presence, and other replicas' presence passed
   // on by a hub. Transient frames (the relay forwards them, never stores them).
@@ -146,7 +146,6 @@ class RoomSession {
   bool m_snapshotWanted = false;   // an update too big for a frame waits for a snapshot
   std::size_t m_snapshotsStored = 0;
   std::size_t m_badFrames = 0;
-  std::size_t m_goodFrames = 0;
   std::size_t m_undecodable = 0;  // authenticated frames that could not be used
   std::string m_lastBad;
   PresenceGate m_presence;

@@ -55,13 +55,13 @@ const RoomSession* SyncHub::room(PeerId peer) const {
   return it == m_rooms.end() ? nullptr : it->second.get();
 }
 
-void SyncHub::forwardOps(engine::LV from, PeerId except, Output& out) {
+void SyncHub::forwardOps(engine::LV from, engine::LV to, PeerId except, Output& out) {
   for (auto& [id, session] : m_sessions) {
     if (id == except) continue;
-    for (Frame& f : session->localUpdate(from)) out.frames.push_back({id, std::move(f)});
+    for (Frame& f : session->localUpdate(from, to)) out.frames.push_back({id, std::move(f)});
   }
   for (auto& [id, room] : m_rooms)
-    if (id != except) append(out.frames, id, room->localUpdate(from));
+    if (id != except) append(out.frames, id, room->localUpdate(from, to));
 }
 
 void SyncHub::forwardPresence(const Presence& p, PeerId except, Output& out) {
@@ -81,7 +81,7 @@ void SyncHub::absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV
   out.patches = std::move(patches);
   out.newOpsFrom = newFrom;
   out.newOpsTo = newTo;
-  if (newTo != newFrom) forwardOps(newFrom, from, out);
+  if (newTo != newFrom) forwardOps(newFrom, newTo, from, out);
   for (Presence& p : presence) {
     if (p.replica == m_doc.localReplica()) continue;  // our own, echoed back by a cycle
     auto seen = m_presenceClock.find(p.replica);
@@ -146,9 +146,9 @@ SyncHub::Output SyncHub::receiveText(PeerId peer, std::string_view text) {
   return out;
 }
 
-SyncHub::Output SyncHub::localEdited(engine::LV from) {
+SyncHub::Output SyncHub::localEdited(engine::LV from, engine::LV to) {
   Output out = emptyOutput();
-  forwardOps(from, 0, out);
+  forwardOps(from, to, 0, out);
   return out;
 }
 

@@ -65,8 +65,8 @@ class SyncHub {
   Output receive(PeerId peer, std::span<const std::uint8_t> frame);
   // A text message: the relay's envelope for a room; a direct peer sending text is disconnected.
   Output receiveText(PeerId peer, std::string_view text);
-  // The document gained local ops with LVs >= `from`.
-  Output localEdited(engine::LV from);
+  // The document gained local ops with LVs in [from, to) (default: all from `from` on).
+  Output localEdited(engine::LV from, engine::LV to = ~engine::LV{0});
   // This replica's presence changed; the hub numbers it (clock) and records it. Coalesced:
   // flushPresence() (on a short timer) sends only the latest value, once per peer.
   void setLocalPresence(Presence p);
@@ -81,7 +81,7 @@ class SyncHub {
 
  private:
   Output emptyOutput() const;
-  void forwardOps(engine::LV from, PeerId except, Output& out);
+  void forwardOps(engine::LV from, engine::LV to, PeerId except, Output& out);
   void forwardPresence(const Presence& p, PeerId except, Output& out);
   void absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV newFrom, engine::LV newTo,
               std::vector<Presence> presence, std::vector<engine::ReplicaId> left, Output& out);

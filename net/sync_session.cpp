@@ -131,12 +131,12 @@ void SyncSession::applyUpdate(const Message& m, SessionOutput& out) {
   if (out.newOpsTo != before) m_presence.release(m_doc, out.presence);
 }
 
-std::vector<Frame> SyncSession::localUpdate(engine::LV from) {
+std::vector<Frame> SyncSession::localUpdate(engine::LV from, engine::LV to) {
   std::vector<Frame> frames;
-  if (!m_peerHello || m_closed || from >= m_doc.nextLv()) return frames;
+  if (!m_peerHello || m_closed || from >= std::min(to, m_doc.nextLv())) return frames;
   Message m;
   m.kind = FrameKind::Ops;
-  m.update = m_doc.encodeOpsSince(from, &m_outStream);
+  m.update = m_doc.encodeOpsBetween(from, to, &m_outStream);
   frames.push_back(seal(std::move(m)));
   return frames;
 }

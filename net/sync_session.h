@@ -66,7 +66,8 @@ class SyncSession {
   // The document gained ops with LVs >= `from` (local keystrokes, or ops that arrived from
   // another peer): frames carrying them on this connection's stream. Empty before the peer's
   // hello has arrived: the catch-up sent then covers everything the document holds.
-  std::vector<Frame> localUpdate(engine::LV from);
+  // Only ops with LVs below `to` go out (the rest are not yet durable, say).
+  std::vector<Frame> localUpdate(engine::LV from, engine::LV to = ~engine::LV{0});
 
   // Coalesced local presence: setLocalPresence() only records the latest value;
   // flushPresence() returns one frame if it changed since the last frame sent (the adapter

@@ -319,7 +319,9 @@ void WsDocument::detach(PeerId peer) {
   if (route) routeEnded(*route, reason.isEmpty() ? QStringLiteral("connection closed") : reason);
 }
 
-void WsDocument::sendLocalEdits(engine::LV from) { handle(m_hub.localEdited(from)); }
+void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
+  handle(m_hub.localEdited(from, to));
+}
 
 void WsDocument::setLocalPresence(const Presence& presence) {
   m_hub.setLocalPresence(presence);

@@ -95,8 +95,8 @@ class WsDocument : public QObject {
   // WsListener. Takes ownership of `socket`.
   void adopt(QWebSocket* socket, const QByteArray& first);
 
-  // The document gained local ops with LVs >= `from`: sends them to every peer.
-  void sendLocalEdits(engine::LV from);
+  // The document gained local ops with LVs in [from, to): sends them to every peer.
+  void sendLocalEdits(engine::LV from, engine::LV to = ~engine::LV{0});
   // This replica's presence (name, colour, anchors); sent coalesced within 50 ms, re-sent
   // every 10 s while connected.
   void setLocalPresence(const Presence& presence);

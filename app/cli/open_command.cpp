@@ -65,17 +65,24 @@ int runOpenCommand(const QStringList& args) {
   auto store = line.openStore();
   if (!store) return kExitFailure;
   const storage::DocumentId id = toStorageId(link->doc);
-  const bool known = store->info(id).has_value();
+  bool known = store->info(id).has_value();
   std::optional<engine::Document> loaded;
   if (known) {
     auto storedKey = store->key(id);
     if (!storedKey) return reportFailure(storedKey.error().toString());
-    if (*storedKey != toStorageKey(link->key)) {
-      return reportFailure("document " + id.toHex() +
-                           " is already in the database with a different key than the link's");
-    }
     auto doc = store->load(id);
     if (!doc) return reportFailure(doc.error().toString());
+    if (*storedKey != toStorageKey(link->key)) {
+      if (doc->opCount() != 0) {
+        return reportFailure("document " + id.toHex() +
+                             " is already in the database with a different key than the link's");
+      }
+      // An empty copy from an earlier link (a wrong key, say) holds nothing to protect: this
+      // link's key replaces it.
+      if (auto removed = store->remove(id); !removed) return reportFailure(removed.error().toString());
+      known = false;
+      doc = engine::Document(store->device().replica);
+    }
     loaded.emplace(std::move(*doc));
   } else {
     loaded.emplace(store->device().replica);
@@ -110,6 +117,13 @@ int runOpenCommand(const QStringList& args) {
   QObject::connect(&peer.net(), &net::WsDocument::peerSynced, &peer.net(), [&] {
     if (synced) return;
     synced = true;
+    if (peer.doc().opCount() == 0) {
+      // Through a relay a wrong key derives a room of its own, which is empty: it cannot be
+      // told from a document nobody has written in yet.
+      std::fprintf(stderr,
+                   "quire-cli: note: the link's routes had nothing for this document yet "
+                   "(nobody has written in it, or the link's key is wrong)\n");
+    }
     if (auto r = peer.ensureStored(); !r) return finish(kExitFailure, r.error().toString());
     // The link's routes become the document's, so 'serve' and 'share' know them.
     if (auto routes = store->routes(id); routes && routes->empty()) {

@@ -39,7 +39,10 @@ Result<std::unique_ptr<SqliteRelayStore>> SqliteRelayStore::open(const std::stri
   }
   std::unique_ptr<SqliteRelayStore> store(new SqliteRelayStore(db));
   sqlite3_busy_timeout(db, 2000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+  // The relay is the only user of its database: an exclusive lock spares a file-lock round
+  // per transaction.
+  for (const char* sql : {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=WAL",
+                          "PRAGMA synchronous=NORMAL",
                           "CREATE TABLE IF NOT EXISTS relay_items("
                           " room BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
                           " PRIMARY KEY(room, seq)) WITHOUT ROWID"}) {
@@ -120,22 +123,41 @@ Result<void> SqliteRelayStore::replace(const net::RelayRoomKey& room, std::uint6
                                        std::span<const std::uint8_t> bytes) {
   auto del = prepare(m_delete, "DELETE FROM relay_items WHERE room = ?1 AND seq <= ?2");
   if (!del) return fail(del.error());
-  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  // A savepoint is a transaction of its own outside a batch and a nested one inside it.
+  if (auto ok = exec("SAVEPOINT replace_items"); !ok) return ok;
+  auto undo = [this] { (void)exec("ROLLBACK TO replace_items; RELEASE replace_items"); };
   {
     StatementUse use(*del);
     bindRoom(*del, room);
     sqlite3_bind_int64(*del, 2, static_cast<sqlite3_int64>(upTo));
     if (sqlite3_step(*del) != SQLITE_DONE) {
       Error e = failure("delete replaced items");
-      (void)exec("ROLLBACK");
+      undo();
       return fail(std::move(e));
     }
   }
   if (auto ok = append(room, upTo, bytes); !ok) {
+    undo();
+    return ok;
+  }
+  return exec("RELEASE replace_items");
+}
+
+Result<void> SqliteRelayStore::beginBatch() {
+  if (m_inBatch) return {};
+  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  m_inBatch = true;
+  return {};
+}
+
+Result<void> SqliteRelayStore::commitBatch() {
+  if (!m_inBatch) return {};
+  m_inBatch = false;
+  if (auto ok = exec("COMMIT"); !ok) {
     (void)exec("ROLLBACK");
     return ok;
   }
-  return exec("COMMIT");
+  return {};
 }
 
 }  // namespace quire::app

@@ -29,6 +29,8 @@ class SqliteRelayStore final : public net::RelayStore {
                       std::span<const std::uint8_t> bytes) override;
   Result<void> replace(const net::RelayRoomKey& room, std::uint64_t upTo,
                        std::span<const std::uint8_t> bytes) override;
+  Result<void> beginBatch() override;
+  Result<void> commitBatch() override;
 
  private:
   explicit SqliteRelayStore(sqlite3* db) : m_db(db) {}
@@ -41,6 +43,7 @@ class SqliteRelayStore final : public net::RelayStore {
   sqlite3_stmt* m_items = nullptr;
   sqlite3_stmt* m_insert = nullptr;
   sqlite3_stmt* m_delete = nullptr;
+  bool m_inBatch = false;
 };
 
 }  // namespace quire::app

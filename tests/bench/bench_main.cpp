@@ -12,6 +12,7 @@
 #include "tests/bench/bench_command.h"
 #include "tests/bench/engine_bench.h"
 #include "tests/bench/storage_bench.h"
+#include "tests/bench/sync_bench.h"
 
 namespace {
 
@@ -23,6 +24,8 @@ constexpr BenchCommand kCommands[] = {
      &quire::bench::runEngineBench},
     {"storage", "automerge-paper in the document store: open, append latency and rate, disk size",
      &quire::bench::runStorageBench},
+    {"sync", "keystroke latency (relay, direct), join, wire bytes, relay forwarding rate",
+     &quire::bench::runSyncBench},
 };
 
 void printHelp(std::FILE* out) {
@@ -44,7 +47,9 @@ void printHelp(std::FILE* out) {
                "  --json FILE   where to write the figures (required)\n"
                "  --runs N      repetitions of each case, at least %d (default %d)\n"
                "  --quick       storage: per run 60 keystrokes at 30/s instead of 300, and 200\n"
-               "                flat out instead of 1000 (the output and the JSON say so)\n"
+               "                flat out instead of 1000 (the output and the JSON say so);\n"
+               "                sync: 30 keystrokes per peer per run instead of 90, and a\n"
+               "                1.5 s relay load window instead of 3 s\n"
                "  -h, --help    show this help\n",
                quire::bench::kMinRuns, quire::bench::kMinRuns);
 }
