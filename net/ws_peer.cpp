@@ -392,6 +392,10 @@ void WsListener::acceptPending() {
   while (m_server->hasPendingConnections()) {
     QWebSocket* socket = m_server->nextPendingConnection();
     socket->setParent(this);
+    // Keystrokes are small and latency matters: no Nagle delay (Qt sets it on the sockets it
+    // dials, not on the ones a server accepts).
+    if (auto* tcp = socket->findChild<QAbstractSocket*>())
+      tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(socket, &QWebSocket::binaryMessageReceived, this,
             [this, socket](const QByteArray& first) { route(socket, first); });
     connect(socket, &QWebSocket::textMessageReceived, this,

@@ -182,9 +182,9 @@ void printFigures(const SyncFigures& f) {
                   formatSample(summarize(f.durable.relayCpu), 0), ""});
   printTable(rows);
   std::printf("direct = %s.\ndurable = each sender commits through its own AppendQueue and sends "
-              "in the commit callback; of its sends, %zu also carried remote ops that arrived "
-              "before the callback (echoed to the room, harmless) and %zu the sender's next, "
-              "uncommitted keystroke.\n\n",
+              "in the commit callback exactly the ops that commit made durable; %zu commits landed "
+              "after remote ops had arrived and %zu after the sender's next keystroke (neither is "
+              "sent with it).\n\n",
               kStarNote, f.durable.echoSends, f.durable.uncommittedSends);
 
   std::printf("Join a document holding the %s history (%u characters), dial -> text complete\n",

@@ -199,7 +199,7 @@ void TypingRun::type(Peer& p) {
           } else if (peer->doc->nextLv() != after) {
             ++m_echo;
           }
-          peer->ws->sendLocalEdits(before);
+          peer->ws->sendLocalEdits(before, after);  // only what this commit made durable
         },
         Qt::QueuedConnection);
   });
