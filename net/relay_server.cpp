@@ -12,6 +12,8 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include "net/tls.h"
+
 namespace quire::net {
 
 namespace {
@@ -23,14 +25,6 @@ std::string hostKey(const QHostAddress& address) {
   return (isV4 ? QHostAddress(v4) : address).toString().toStdString();
 }
 
-std::string describeErrors(const QList<QSslError>& errors) {
-  std::string out;
-  for (const QSslError& e : errors) {
-    if (!out.empty()) out += "; ";
-    out += e.errorString().toStdString();
-  }
-  return out;
-}
 
 constexpr char kTlsFailureLogged[] = "quireTlsFailureLogged";
 
@@ -61,39 +55,32 @@ RelayServer::~RelayServer() {
 
 Result<quint16> RelayServer::listen(const QHostAddress& address, quint16 port,
                                     const std::optional<QSslConfiguration>& tls) {
-  assert(m_server == nullptr || !m_server->isListening());
-  // The mode is fixed when a QWebSocketServer is made, so the server is made here.
+  assert(m_tcp == nullptr || !m_tcp->isListening());
+  delete m_tcp;
   delete m_server;
-  m_server = new QWebSocketServer(
-      QStringLiteral("quire-relay"),
-      tls ? QWebSocketServer::SecureMode : QWebSocketServer::NonSecureMode, this);
+  m_tcp = nullptr;
+  // The WebSocket server only does handshakes; a TCP (or TLS) server of our own accepts, so
+  // accepted sockets get Nagle turned off (net/tls.h).
+  m_server = new QWebSocketServer(QStringLiteral("quire-relay"), QWebSocketServer::NonSecureMode,
+                                  this);
   connect(m_server, &QWebSocketServer::newConnection, this, &RelayServer::acceptPending);
-  if (tls) {
-    m_server->setSslConfiguration(*tls);
-    logTlsFailures();
-  }
-  if (!m_server->listen(address, port))
-    return fail(Error::io("relay: cannot listen on " + address.toString().toStdString() + ":" +
-                          std::to_string(port) + ": " + m_server->errorString().toStdString()));
+  auto tcp = listenForWebSockets(m_server, address, port, tls, this);
+  if (!tcp) return fail(Error::io("relay: " + tcp.error().message()));
+  m_tcp = *tcp;
+  m_secure = tls.has_value();
+  if (m_secure) logTlsFailures();
   m_idleTimer->start();
-  return m_server->serverPort();
+  return m_tcp->serverPort();
 }
 
-bool RelayServer::secure() const {
-  return m_server != nullptr && m_server->secureMode() == QWebSocketServer::SecureMode;
-}
+bool RelayServer::secure() const { return m_secure; }
 
 // A failed handshake never reaches acceptPending(): Qt drops that socket itself (at once, or at
 // the handshake timeout). QWebSocketServer's own TLS signals do not say which client failed;
 // the QSslServer it makes as its child (Qt 6.4) does, so that one is used when found.
 void RelayServer::logTlsFailures() {
-  auto* tlsServer = m_server->findChild<QSslServer*>();
-  if (tlsServer == nullptr) {
-    connect(m_server, &QWebSocketServer::sslErrors, this, [this](const QList<QSslError>& errors) {
-      m_log("TLS handshake failed: " + describeErrors(errors));
-    });
-    return;
-  }
+  auto* tlsServer = qobject_cast<QSslServer*>(m_tcp);
+  if (tlsServer == nullptr) return;
   connect(tlsServer, &QSslServer::errorOccurred, this,
           [this](QSslSocket* socket, QAbstractSocket::SocketError) {
             // After the handshake the socket is a WebSocket's, and its end is a disconnect.
@@ -112,6 +99,7 @@ void RelayServer::shutDown() {
     commitBatch();
   }
   if (m_server == nullptr) return;
+  if (m_tcp) m_tcp->close();
   m_server->close();
   m_idleTimer->stop();
   // close() may emit disconnected() at once, which erases from m_sockets: iterate a copy.
@@ -142,10 +130,6 @@ void RelayServer::acceptPending() {
     m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
                   peer.toString().toStdString() + ":" + std::to_string(socket->peerPort());
     m_log("connect " + m_peers[id]);
-    // Keystrokes are small and latency matters: no Nagle delay on accepted sockets (Qt sets
-    // it on the sockets it dials, not on the ones a server accepts).
-    if (auto* tcp = socket->findChild<QAbstractSocket*>())
-      tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
       const QByteArray utf8 = text.toUtf8();
       beginPass();

@@ -17,6 +17,7 @@
 #include "engine/result.h"
 #include "net/relay_router.h"
 
+class QTcpServer;
 class QTimer;
 class QWebSocket;
 class QWebSocketServer;
@@ -64,7 +65,9 @@ class RelayServer : public QObject {
 
   RelayRouter& m_router;
   LogSink m_log;
-  QWebSocketServer* m_server = nullptr;
+  QWebSocketServer* m_server = nullptr;  // handshakes only
+  QTcpServer* m_tcp = nullptr;           // accepts (a QSslServer for wss://)
+  bool m_secure = false;
   QTimer* m_idleTimer = nullptr;
   QTimer* m_batchTimer = nullptr;
   bool m_batchOpen = false;

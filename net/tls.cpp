@@ -9,7 +9,11 @@
 #include <QList>
 #include <QSslCertificate>
 #include <QSslKey>
+#include <QSslServer>
 #include <QSslSocket>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QWebSocketServer>
 #include <QtGlobal>
 
 namespace quire::net {
@@ -203,6 +207,37 @@ void trustExtraCertificatesFromEnvironment() {
   cas += extra;
   config.setCaCertificates(cas);
   QSslConfiguration::setDefaultConfiguration(config);
+}
+
+}  // namespace quire::net
+
+namespace quire::net {
+
+Result<QTcpServer*> listenForWebSockets(QWebSocketServer* ws, const QHostAddress& address,
+                                        quint16 port, const std::optional<QSslConfiguration>& tls,
+                                        QObject* owner) {
+  QTcpServer* tcp = nullptr;
+  if (tls) {
+    auto* ssl = new QSslServer(owner);
+    ssl->setSslConfiguration(*tls);
+    tcp = ssl;
+  } else {
+    tcp = new QTcpServer(owner);
+  }
+  // A QSslServer offers a connection once its TLS handshake is done; a QTcpServer at once.
+  QObject::connect(tcp, &QTcpServer::pendingConnectionAvailable, ws, [tcp, ws] {
+    while (QTcpSocket* socket = tcp->nextPendingConnection()) {
+      socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+      ws->handleConnection(socket);
+    }
+  });
+  if (!tcp->listen(address, port)) {
+    Error e = Error::io("cannot listen on " + address.toString().toStdString() + ":" +
+                        std::to_string(port) + ": " + tcp->errorString().toStdString());
+    delete tcp;
+    return fail(std::move(e));
+  }
+  return tcp;
 }
 
 }  // namespace quire::net

@@ -3,6 +3,9 @@
 // PROTOCOL.md, "Relay" (wss://).
 #pragma once
 
+#include <optional>
+
+#include <QHostAddress>
 #include <QSslConfiguration>
 #include <QString>
 
@@ -29,5 +32,23 @@ inline constexpr char kTlsCaFileVariable[] = "QUIRE_TLS_CA_FILE";
 // empty: does nothing. A file with no certificate is reported with qWarning() and ignored.
 // Call it from main() before making connections; not thread-safe.
 void trustExtraCertificatesFromEnvironment();
+
+}  // namespace quire::net
+
+class QTcpServer;
+class QWebSocketServer;
+
+namespace quire::net {
+
+// Listens on `address`:`port` with a TCP server of our own (a QSslServer with `tls`) and hands
+// every accepted connection, with Nagle's algorithm off, to `ws` for the WebSocket handshake.
+// (Qt turns Nagle off on the sockets it dials but not on the ones a QWebSocketServer accepts,
+// which delays small frames such as keystrokes by up to tens of milliseconds.) `ws` must be in
+// NonSecureMode; TLS is done here. The returned server is a child of `owner`. Fails with
+// Error::io saying why it cannot listen.
+[[nodiscard]] Result<QTcpServer*> listenForWebSockets(QWebSocketServer* ws,
+                                                      const QHostAddress& address, quint16 port,
+                                                      const std::optional<QSslConfiguration>& tls,
+                                                      QObject* owner);
 
 }  // namespace quire::net

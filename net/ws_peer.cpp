@@ -6,11 +6,13 @@
 #include <utility>
 
 #include <QRandomGenerator>
+#include <QTcpServer>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
 #include "net/frame.h"
+#include "net/tls.h"
 
 namespace quire::net {
 
@@ -368,34 +370,28 @@ void WsListener::serve(WsDocument* doc) { m_docs.push_back(doc); }
 
 Result<void> WsListener::listen(const QHostAddress& address, std::uint16_t port,
                                 const std::optional<QSslConfiguration>& tls) {
+  delete m_tcp;
   delete m_server;
-  m_server = new QWebSocketServer(QStringLiteral("quire"),
-                                  tls ? QWebSocketServer::SecureMode
-                                      : QWebSocketServer::NonSecureMode,
-                                  this);
-  if (tls) m_server->setSslConfiguration(*tls);
+  m_tcp = nullptr;
+  // Handshakes only; our own TCP (or TLS) server accepts, with Nagle off (net/tls.h).
+  m_server = new QWebSocketServer(QStringLiteral("quire"), QWebSocketServer::NonSecureMode, this);
   connect(m_server, &QWebSocketServer::newConnection, this, &WsListener::acceptPending);
-  if (!m_server->listen(address, port)) {
-    return fail(Error::io("listen on " + address.toString().toStdString() + ":" +
-                          std::to_string(port) + ": " + m_server->errorString().toStdString()));
-  }
+  auto tcp = listenForWebSockets(m_server, address, port, tls, this);
+  if (!tcp) return fail(tcp.error());
+  m_tcp = *tcp;
   return {};
 }
 
-std::uint16_t WsListener::port() const { return m_server ? m_server->serverPort() : 0; }
+std::uint16_t WsListener::port() const { return m_tcp ? m_tcp->serverPort() : 0; }
 
 void WsListener::close() {
-  if (m_server) m_server->close();
+  if (m_tcp) m_tcp->close();
 }
 
 void WsListener::acceptPending() {
   while (m_server->hasPendingConnections()) {
     QWebSocket* socket = m_server->nextPendingConnection();
     socket->setParent(this);
-    // Keystrokes are small and latency matters: no Nagle delay (Qt sets it on the sockets it
-    // dials, not on the ones a server accepts).
-    if (auto* tcp = socket->findChild<QAbstractSocket*>())
-      tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(socket, &QWebSocket::binaryMessageReceived, this,
             [this, socket](const QByteArray& first) { route(socket, first); });
     connect(socket, &QWebSocket::textMessageReceived, this,

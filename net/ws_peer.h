@@ -23,6 +23,7 @@
 #include "net/crypto.h"
 #include "net/sync_hub.h"
 
+class QTcpServer;
 class QTimer;
 class QWebSocket;
 class QWebSocketServer;
@@ -202,7 +203,8 @@ class WsListener : public QObject {
   void answerJoin(QWebSocket* socket, const QString& text);
   void refuse(QWebSocket* socket, const QString& reason);
 
-  QWebSocketServer* m_server = nullptr;  // made by listen(): Qt fixes ws/wss at construction
+  QWebSocketServer* m_server = nullptr;  // handshakes only, made by listen()
+  QTcpServer* m_tcp = nullptr;           // accepts (a QSslServer for wss://)
   std::vector<WsDocument*> m_docs;
   int m_handshakeTimeoutMs = 10'000;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds everything in build/ and runs every test with ctest,
-# then builds the engine tests with ASan + UBSan in build-asan/ and runs the decoder
+# then builds the engine and net tests with ASan + UBSan in build-asan/ and runs their decoder
 # fuzz/robustness tests there. Exits non-zero, naming the stage, on any failure.
 set -euo pipefail
 
@@ -71,17 +71,31 @@ cmake -S . -B build-asan $(generator_for build-asan) \
   -DQUIRE_BUILD_TESTS=ON -DQUIRE_BUILD_BENCH=OFF -DQUIRE_BUILD_APPS=OFF \
   -DQUIRE_SANITIZE=ON -DQUIRE_FUZZ=OFF
 
-begin "build build-asan/ (quire_engine_tests)"
-cmake --build build-asan --target quire_engine_tests -j"$jobs"
+asan_suites=(quire_engine_tests quire_net_tests)
+
+begin "build build-asan/ (${asan_suites[*]})"
+cmake --build build-asan --target "${asan_suites[@]}" -j"$jobs"
 
 begin "run $asan_filter tests under ASan + UBSan"
 export QT_QPA_PLATFORM=offscreen
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# -w NoTests: fail if the filter matches nothing rather than pass silently.
-asan_log=build-asan/fuzz-summary.log
-timeout "$asan_timeout" build-asan/tests/quire_engine_tests "$asan_filter" -w NoTests | tee "$asan_log"
-asan_cases=$(sed -n 's/^All tests passed ([0-9]* assertions in \([0-9][0-9]*\) test cases*).*/\1/p' "$asan_log" | tail -n 1)
+# -w NoTests: fail if the filter matches nothing rather than pass silently. The timeout covers
+# the whole sanitizer run, every suite together.
+asan_cases=0
+asan_deadline=$((SECONDS + asan_timeout))
+for suite in "${asan_suites[@]}"; do
+  stage="run $asan_filter tests of $suite under ASan + UBSan"
+  asan_log=build-asan/fuzz-summary-$suite.log
+  asan_left=$((asan_deadline - SECONDS))
+  if ((asan_left <= 0)); then
+    echo "test.sh: the sanitizer run took more than ${asan_timeout}s" >&2
+    exit 1
+  fi
+  timeout "$asan_left" build-asan/tests/"$suite" "$asan_filter" -w NoTests | tee "$asan_log"
+  suite_cases=$(sed -n 's/^All tests passed ([0-9]* assertions in \([0-9][0-9]*\) test cases*).*/\1/p' "$asan_log" | tail -n 1)
+  asan_cases=$((asan_cases + ${suite_cases:-0}))
+done
 
 stage="done"
 echo

@@ -120,7 +120,8 @@ struct DocumentStore::Impl {
   }
 
   Result<void> loadDevice(const std::string& context);
-  Result<engine::Document> load(const DocumentId& id, std::vector<Error>* skipped);
+  Result<engine::Document> load(const DocumentId& id, const engine::ReplicaId& replica,
+                                std::vector<Error>* skipped);
   Result<DocumentInfo> infoRow(Statement& st);
   // Inserts a library row (and a snapshot of `initial`, if given). A fresh id and key are made
   // unless `shared` names the id and key of a document that came from elsewhere.
@@ -166,6 +167,7 @@ Result<void> DocumentStore::Impl::loadDevice(const std::string& context) {
 }
 
 Result<engine::Document> DocumentStore::Impl::load(const DocumentId& id,
+                                                  const engine::ReplicaId& replica,
                                                    std::vector<Error>* skipped) {
   const std::string context = docContext("load", id);
   // One read transaction: a compaction by another process cannot slip between the snapshot and
@@ -175,7 +177,7 @@ Result<engine::Document> DocumentStore::Impl::load(const DocumentId& id,
   auto doc = docRow(id, context);
   if (!doc) return fail(doc.error());
 
-  engine::Document result(device.replica);
+  engine::Document result(replica);
   {
     auto st = stmt("SELECT history FROM snapshots WHERE doc = ?1", context);
     if (!st) return fail(st.error());
@@ -184,7 +186,7 @@ Result<engine::Document> DocumentStore::Impl::load(const DocumentId& id,
     auto row = use->step(context);
     if (!row) return fail(row.error());
     if (*row) {
-      auto decoded = engine::Document::decodeHistory(use->columnBlobView(0), device.replica);
+      auto decoded = engine::Document::decodeHistory(use->columnBlobView(0), replica);
       if (decoded) {
         result = std::move(*decoded);
       } else {
@@ -500,12 +502,17 @@ Result<void> DocumentStore::setRoutes(const DocumentId& id,
 }
 
 Result<engine::Document> DocumentStore::load(const DocumentId& id) {
-  return m_impl->load(id, nullptr);
+  return m_impl->load(id, m_impl->device.replica, nullptr);
+}
+
+Result<engine::Document> DocumentStore::load(const DocumentId& id,
+                                             const engine::ReplicaId& replica) {
+  return m_impl->load(id, replica, nullptr);
 }
 
 Result<engine::Document> DocumentStore::loadSkippingDamaged(const DocumentId& id,
                                                             std::vector<Error>& skipped) {
-  return m_impl->load(id, &skipped);
+  return m_impl->load(id, m_impl->device.replica, &skipped);
 }
 
 Result<void> DocumentStore::append(const DocumentId& id, std::span<const std::uint8_t> update,

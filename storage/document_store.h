@@ -93,6 +93,10 @@ class DocumentStore {
   // ---- History.
   // The editable document: snapshot, then every tail update in order. The replica is device().
   [[nodiscard]] Result<engine::Document> load(const DocumentId& id);
+  // The same, editing as `replica` (a process that must not share the device's replica id with
+  // another writer, e.g. the editor next to quire-cli).
+  [[nodiscard]] Result<engine::Document> load(const DocumentId& id,
+                                              const engine::ReplicaId& replica);
   // Like load(), but a snapshot or tail row that does not decode is skipped (and described in
   // `skipped`, naming the document and row) instead of failing the whole load: the salvage path
   // for a damaged database. Rows are never deleted by loading; compaction keeps rows it cannot

@@ -11,11 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <QCoreApplication>
@@ -27,132 +23,24 @@
 #include "net/crypto.h"
 #include "net/share_link.h"
 #include "net/ws_peer.h"
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace {
 
+using quire::test::ChildProcess;
 using quire::test::TempDir;
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kChildLimit = std::chrono::seconds(20);
 
-// A quire-cli child with stdout and stderr on pipes. Killed (SIGKILL) and reaped on
-// destruction if still running, and never left running past kChildLimit by wait().
-class Child {
- public:
-  Child(const std::string& cli, const std::vector<std::string>& args) : m_started(Clock::now()) {
-    int out[2];
-    int err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return;
-    if (pipe2(err, O_CLOEXEC) != 0) {
-      close(out[0]);
-      close(out[1]);
-      return;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-    std::vector<std::string> all{cli};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&m_pid, cli.c_str(), &actions, nullptr, argv.data(), environ) != 0) m_pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    close(err[1]);
-    m_out = out[0];
-    m_err = err[0];
-  }
-  ~Child() {
-    if (m_pid > 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-    if (m_out >= 0) close(m_out);
-    if (m_err >= 0) close(m_err);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool started() const { return m_pid > 0 && m_out >= 0 && m_err >= 0; }
-
-  // The next complete stdout line, or empty if none came before `timeout` or the output ended.
-  std::string readLine(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (auto nl = m_stdout.find('\n'); nl != std::string::npos) {
-        std::string line = m_stdout.substr(0, nl);
-        m_stdout.erase(0, nl + 1);
-        return line;
-      }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0 || !pump(static_cast<int>(left))) return {};
-    }
-  }
-
-  // Waits for the child to exit (SIGKILL once kChildLimit since start has passed), reading its
-  // output meanwhile. Returns the wait status.
-  int wait() {
-    while (m_pid > 0) {
-      int status = 0;
-      const pid_t done = waitpid(m_pid, &status, WNOHANG);
-      if (done == m_pid) {
-        m_pid = -1;
-        m_status = status;
-        break;
-      }
-      if (Clock::now() - m_started > kChildLimit) kill(m_pid, SIGKILL);
-      pump(20);
-    }
-    while (pump(0)) {
-    }
-    return m_status;
-  }
-
-  // Exit code, or -1 if the child did not exit normally.
-  int exitCode() {
-    const int status = wait();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  void terminate() {
-    if (m_pid > 0) kill(m_pid, SIGTERM);
-  }
-
-  const std::string& out() const { return m_stdout; }
-  const std::string& err() const { return m_stderr; }
-
- private:
-  // Reads what is available within `ms`. False once both pipes have ended (or nothing came).
-  bool pump(int ms) {
-    pollfd p[2] = {{m_out, POLLIN, 0}, {m_err, POLLIN, 0}};
-    if (poll(p, 2, ms) <= 0) return false;
-    bool any = false;
-    char buf[4096];
-    for (int i = 0; i < 2; ++i) {
-      if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
-      const ssize_t got = read(p[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        (i == 0 ? m_stdout : m_stderr).append(buf, static_cast<std::size_t>(got));
-        any = true;
-      }
-    }
-    return any;
-  }
-
-  pid_t m_pid = -1;
-  int m_out = -1;
-  int m_err = -1;
-  int m_status = -1;
-  Clock::time_point m_started;
-  std::string m_stdout;
-  std::string m_stderr;
-};
+// Waits for a quire-cli child to exit, reading its output meanwhile; SIGKILLs it once
+// kChildLimit since its start has passed. Its exit code, or -1 if it did not exit normally.
+int exitCodeOf(ChildProcess& child) {
+  auto status = child.waitUntil(child.startedAt() + kChildLimit);
+  if (!status) status = child.killAndReap();
+  return ChildProcess::exitCode(*status);
+}
 
 struct Ran {
   int code = -1;
@@ -161,10 +49,10 @@ struct Ran {
 };
 
 Ran run(const std::string& cli, const std::vector<std::string>& args) {
-  Child child(cli, args);
+  ChildProcess child(cli, args);
   if (!child.started()) return {};
   Ran r;
-  r.code = child.exitCode();
+  r.code = exitCodeOf(child);
   r.out = child.out();
   r.err = child.err();
   return r;
@@ -219,9 +107,9 @@ TEST_CASE("quire-cli join fetches a served document over a direct WebSocket and 
   const std::string id = trimmed(imported.out);
   REQUIRE(id.size() == 32);
 
-  Child server(cli, {"serve", "--listen", "127.0.0.1:0", "--db", served});
+  ChildProcess server(cli, {"serve", "--listen", "127.0.0.1:0", "--db", served});
   REQUIRE(server.started());
-  const std::string listening = server.readLine(std::chrono::seconds(10));
+  const std::string listening = server.readLine(std::chrono::seconds(10)).value_or("");
   INFO("server said '" << listening << "', stderr: " << server.err());
   const std::string prefix = "listening on ws://127.0.0.1:";
   REQUIRE(listening.rfind(prefix, 0) == 0);
@@ -274,8 +162,8 @@ TEST_CASE("quire-cli join fetches a served document over a direct WebSocket and 
     CHECK(failed.err.find("cannot reach ws://127.0.0.1:1") != std::string::npos);
   }
 
-  server.terminate();
-  CHECK(server.exitCode() == 0);
+  server.signal(SIGTERM);
+  CHECK(exitCodeOf(server) == 0);
 #endif
 }
 

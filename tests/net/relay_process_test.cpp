@@ -12,93 +12,46 @@
 #include <QUrl>
 #include <QWebSocket>
 #include <catch2/catch.hpp>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace {
 
+using quire::test::ChildOptions;
+using quire::test::ChildProcess;
 using quire::test::TempDir;
 
 using Clock = std::chrono::steady_clock;
 
-// A quire-relay child: stdout on a pipe (read for the "listening on" line), stderr into a
-// file. SIGKILLed and reaped on destruction if still running.
-class RelayProcess {
- public:
-  RelayProcess(const std::string& program, const std::vector<std::string>& args,
-               const std::string& stderrPath) {
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderrPath.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    std::vector<std::string> all{program};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&m_pid, program.c_str(), &actions, nullptr, argv.data(), environ) != 0)
-      m_pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    m_out = out[0];
-  }
-  ~RelayProcess() {
-    if (m_pid > 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-    if (m_out >= 0) close(m_out);
-  }
-  RelayProcess(const RelayProcess&) = delete;
-  RelayProcess& operator=(const RelayProcess&) = delete;
+// A quire-relay child: stdout on a pipe (read for the "listening on" line), stderr appended to
+// `stderrPath`. SIGKILLed and reaped on destruction if still running.
+ChildProcess startRelay(const std::string& program, const std::vector<std::string>& args,
+                        const std::string& stderrPath) {
+  ChildOptions options;
+  options.stderrTo = ChildOptions::Stderr::File;
+  options.stderrFile = stderrPath;
+  return ChildProcess(program, args, options);
+}
 
-  // The first stdout line, or empty if none came within `ms`.
-  std::string firstLine(int ms) {
-    std::string got;
-    const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-    while (Clock::now() < deadline) {
-      pollfd p{m_out, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      char c;
-      if (read(m_out, &c, 1) != 1) break;
-      if (c == '\n') return got;
-      got.push_back(c);
-    }
-    return {};
-  }
+// The first stdout line, or empty if none came within `ms`.
+std::string firstLine(ChildProcess& relay, int ms) {
+  return relay.readLine(std::chrono::milliseconds(ms)).value_or("");
+}
 
-  // SIGTERM, then the exit code (or -1 if it did not exit normally within `ms`).
-  int terminate(int ms) {
-    if (m_pid <= 0) return -1;
-    kill(m_pid, SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-    int status = 0;
-    while (Clock::now() < deadline) {
-      if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -100 - WTERMSIG(status);
-      }
-      QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
-    }
-    return -1;
-  }
-
-  bool started() const { return m_pid > 0 && m_out >= 0; }
-
- private:
-  pid_t m_pid = -1;
-  int m_out = -1;
-};
+// SIGTERM, then the exit code (or -1 if it did not exit normally within `ms`), running the
+// event loop meanwhile so the clients see the connection close.
+int terminate(ChildProcess& relay, int ms) {
+  if (!relay.running()) return -1;
+  relay.signal(SIGTERM);
+  const auto status =
+      relay.waitUntil(ChildProcess::Clock::now() + std::chrono::milliseconds(ms),
+                      [] { QCoreApplication::processEvents(QEventLoop::AllEvents, 10); });
+  if (!status) return -1;
+  return WIFEXITED(*status) ? WEXITSTATUS(*status) : -100 - WTERMSIG(*status);
+}
 
 void ensureApp() {
   static int argc = 1;
@@ -166,9 +119,9 @@ TEST_CASE(
 
   std::string url;
   {
-    RelayProcess first(relay, args, log);
+    ChildProcess first = startRelay(relay, args, log);
     REQUIRE(first.started());
-    const std::string line = first.firstLine(10000);
+    const std::string line = firstLine(first, 10000);
     REQUIRE(line.rfind(prefix + "ws://127.0.0.1:", 0) == 0);
     url = line.substr(prefix.size());
 
@@ -214,13 +167,13 @@ TEST_CASE(
     REQUIRE(late.receivedUntil("T:joined 2"));
     CHECK(late.got == std::vector<std::string>{kStored[0], kStored[1], "T:joined 2"});
 
-    CHECK(first.terminate(10000) == 0);
+    CHECK(terminate(first, 10000) == 0);
     CHECK(spinUntil([&] { return late.disconnected; }));
   }
 
-  RelayProcess second(relay, args, log);
+  ChildProcess second = startRelay(relay, args, log);
   REQUIRE(second.started());
-  const std::string line = second.firstLine(10000);
+  const std::string line = firstLine(second, 10000);
   REQUIRE(line.rfind(prefix + "ws://127.0.0.1:", 0) == 0);
   Client again(QString::fromStdString(line.substr(prefix.size())));
   REQUIRE(again.connected());
@@ -229,7 +182,7 @@ TEST_CASE(
   CHECK(again.got == std::vector<std::string>{kStored[0], kStored[1], "T:joined 2"});
   again.socket->close();
   spinUntil([&] { return again.disconnected; });
-  CHECK(second.terminate(10000) == 0);
+  CHECK(terminate(second, 10000) == 0);
 
   // One log line per connect, disconnect and refusal.
   std::string logText;
@@ -248,14 +201,15 @@ TEST_CASE(
 #endif
 }
 
-TEST_CASE("quire-relay refuses TLS options until wss:// is supported", "[net][relay]") {
+TEST_CASE("quire-relay names the TLS file it cannot read and does not listen", "[net][relay]") {
 #ifdef QUIRE_RELAY_PATH
   TempDir dir("quire-relay");
   REQUIRE(!dir.path().empty());
   const std::string log = dir.path() + "/relay.log";
-  RelayProcess relay(QUIRE_RELAY_PATH, {"--tls-cert", "c.pem", "--tls-key", "k.pem"}, log);
+  ChildProcess relay =
+      startRelay(QUIRE_RELAY_PATH, {"--tls-cert", "c.pem", "--tls-key", "k.pem"}, log);
   REQUIRE(relay.started());
-  CHECK(relay.firstLine(5000).empty());  // exits without listening
+  CHECK(firstLine(relay, 5000).empty());  // exits without listening
   std::string text;
   std::FILE* f = std::fopen(log.c_str(), "r");
   REQUIRE(f != nullptr);
@@ -263,6 +217,6 @@ TEST_CASE("quire-relay refuses TLS options until wss:// is supported", "[net][re
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   std::fclose(f);
-  CHECK(text.find("TLS not supported yet") != std::string::npos);
+  CHECK(text.find("TLS certificate 'c.pem': cannot read") != std::string::npos);
 #endif
 }

@@ -1,0 +1,218 @@
+#include "app/quire/document_session.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <QCoreApplication>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QUrl>
+
+namespace quire::app {
+
+namespace {
+
+engine::ReplicaId freshReplica() {
+  engine::ReplicaId id;
+  QRandomGenerator::system()->generate(reinterpret_cast<quint32*>(id.bytes.data()),
+                                       reinterpret_cast<quint32*>(id.bytes.data() + id.bytes.size()));
+  return id;
+}
+
+net::DocKey toNetKey(const storage::DocumentKey& key) {
+  net::DocKey out;
+  std::copy(key.begin(), key.end(), out.bytes.begin());
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DocumentSession>> DocumentSession::open(storage::DocumentStore& store,
+                                                               storage::AppendQueue& queue,
+                                                               const storage::DocumentId& id,
+                                                               QObject* parent) {
+  auto info = store.info(id);
+  if (!info) return fail(info.error());
+  auto key = store.key(id);
+  if (!key) return fail(key.error());
+  auto doc = store.load(id, freshReplica());
+  if (!doc) return fail(doc.error());
+  std::unique_ptr<DocumentSession> session(new DocumentSession(
+      store, queue, id, std::move(*doc), toNetKey(*key), QString::fromStdString(info->title),
+      parent));
+  auto routes = store.routes(id);
+  if (routes && !routes->empty()) session->setRoutes(*routes);
+  return session;
+}
+
+DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQueue& queue,
+                                 const storage::DocumentId& id, engine::Document doc,
+                                 const net::DocKey& key, QString title, QObject* parent)
+    : QObject(parent),
+      m_store(store),
+      m_queue(queue),
+      m_id(id),
+      m_doc(std::move(doc)),
+      m_undo(m_doc),
+      m_title(std::move(title)),
+      m_net(std::make_unique<net::WsDocument>(m_doc, key)),
+      m_alive(std::make_shared<bool>(true)) {
+  m_clock.start();
+  // Remote ops are queued for commit without waiting: their author committed them before
+  // sending (durable before sent), so a crash here loses nothing that exists nowhere else, and
+  // a burst of remote keystrokes never waits for the disk on the GUI thread.
+  m_net->setPersistOps([this](engine::LV from, engine::LV to) -> Result<void> {
+    std::weak_ptr<bool> alive = m_alive;
+    QPointer<DocumentSession> self(this);
+    m_queue.append(m_id, m_doc.encodeOpsBetween(from, to), [alive, self](Result<void> result) {
+      if (result || alive.expired()) return;
+      QMetaObject::invokeMethod(
+          QCoreApplication::instance(),
+          [self, error = QString::fromStdString(result.error().toString())] {
+            if (self) emit self->storageFailed(error);
+          },
+          Qt::QueuedConnection);
+    });
+    return {};
+  });
+  connect(m_net.get(), &net::WsDocument::patchesApplied, this,
+          [this](const std::vector<engine::Patch>& patches) { emit remoteEdited(patches); });
+  connect(m_net.get(), &net::WsDocument::documentReplaced, this,
+          &DocumentSession::documentReplaced);
+  connect(m_net.get(), &net::WsDocument::presenceChanged, this,
+          &DocumentSession::presenceChanged);
+  connect(m_net.get(), &net::WsDocument::presenceLeft, this, &DocumentSession::presenceLeft);
+  connect(m_net.get(), &net::WsDocument::routeStateChanged, this,
+          [this](const QUrl& url, net::RouteState state, const QString&) {
+            routeChanged(url, state);
+          });
+  connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
+}
+
+DocumentSession::~DocumentSession() {
+  *m_alive = false;
+  m_net->closeAll(QStringLiteral("closed"));
+}
+
+Result<void> DocumentSession::insert(std::uint32_t pos, std::string_view utf8) {
+  const engine::LV before = m_doc.nextLv();
+  if (auto r = m_undo.insert(pos, utf8, nowMs()); !r) return r;
+  queueLocal(before);
+  return {};
+}
+
+Result<void> DocumentSession::remove(std::uint32_t pos, std::uint32_t count) {
+  const engine::LV before = m_doc.nextLv();
+  if (auto r = m_undo.remove(pos, count, nowMs()); !r) return r;
+  queueLocal(before);
+  return {};
+}
+
+std::optional<engine::UndoStep> DocumentSession::undo() {
+  const engine::LV before = m_doc.nextLv();
+  auto step = m_undo.undo();
+  if (step) queueLocal(before);
+  return step;
+}
+
+std::optional<engine::UndoStep> DocumentSession::redo() {
+  const engine::LV before = m_doc.nextLv();
+  auto step = m_undo.redo();
+  if (step) queueLocal(before);
+  return step;
+}
+
+// Durable before sent: the ops [from, now) go to the queue; they leave the machine in the
+// commit callback, and only they (later keystrokes wait for their own commit).
+void DocumentSession::queueLocal(engine::LV from) {
+  const engine::LV to = m_doc.nextLv();
+  if (to == from) return;
+  ++m_uncommitted;
+  std::weak_ptr<bool> alive = m_alive;
+  QPointer<DocumentSession> self(this);
+  m_queue.append(m_id, m_doc.encodeOpsBetween(from, to),
+                 [alive, self, from, to](Result<void> result) {
+                   // The writer thread: hop to the session's thread, if it still exists.
+                   if (alive.expired()) return;
+                   QMetaObject::invokeMethod(
+                       QCoreApplication::instance(),
+                       [self, from, to, result = std::move(result)]() mutable {
+                         if (self) self->committed(from, to, std::move(result));
+                       },
+                       Qt::QueuedConnection);
+                 });
+}
+
+void DocumentSession::committed(engine::LV from, engine::LV to, Result<void> result) {
+  if (m_uncommitted > 0) --m_uncommitted;
+  if (!result) {
+    // Kept in memory; the next successful commit is followed by a re-append of everything
+    // the store lacks (AppendQueue's contract, storage/SCHEMA.md).
+    emit storageFailed(QString::fromStdString(result.error().toString()));
+    return;
+  }
+  if (livePeers() > 0) {
+    m_net->sendLocalEdits(from, to);
+  } else {
+    ++m_unsent;  // goes out in the next join's catch-up
+  }
+  if (m_uncommitted == 0) emit saved();
+}
+
+void DocumentSession::setCaret(std::uint32_t cursor, std::uint32_t anchor) {
+  if (cursor == m_cursor && anchor == m_anchor) return;
+  m_undo.breakGroup();
+  m_cursor = cursor;
+  m_anchor = anchor;
+  updatePresence();
+}
+
+void DocumentSession::setIdentity(const Identity& identity) {
+  m_identity = identity;
+  updatePresence();
+}
+
+void DocumentSession::updatePresence() {
+  const std::uint32_t length = m_doc.length();
+  net::Presence p;
+  p.name = m_identity.name.toStdString();
+  if (p.name.size() > net::kMaxDisplayNameBytes) p.name.resize(net::kMaxDisplayNameBytes);
+  p.colour = static_cast<std::uint32_t>(m_identity.colour.rgb()) & 0xFFFFFF;
+  p.cursor = m_doc.anchorAt(std::min(m_cursor, length), engine::Bias::After);
+  p.selection = m_doc.anchorAt(std::min(m_anchor, length), engine::Bias::After);
+  m_net->setLocalPresence(p);
+}
+
+void DocumentSession::setRoutes(const std::vector<std::string>& routes) {
+  for (const auto& [url, state] : m_routes) m_net->removeRoute(QUrl(url));
+  m_routes.clear();
+  for (const std::string& r : routes) m_net->addRoute(QUrl(QString::fromStdString(r)));
+}
+
+void DocumentSession::routeChanged(const QUrl& url, net::RouteState state) {
+  if (state == net::RouteState::Stopped) {
+    m_routes.erase(url.toString());
+  } else {
+    m_routes[url.toString()] = state;
+  }
+  if (state == net::RouteState::Live) m_unsent = 0;  // the join's catch-up carried them
+  emit connectionChanged(connectionState(), livePeers());
+}
+
+ConnectionState DocumentSession::connectionState() const {
+  bool connecting = false;
+  for (const auto& [url, state] : m_routes) {
+    if (state == net::RouteState::Live) return ConnectionState::Live;
+    if (state == net::RouteState::Connecting) connecting = true;
+  }
+  return connecting ? ConnectionState::Connecting : ConnectionState::Offline;
+}
+
+int DocumentSession::livePeers() const {
+  int live = 0;
+  for (const auto& [url, state] : m_routes)
+    if (state == net::RouteState::Live) ++live;
+  return live;
+}
+
+}  // namespace quire::app

@@ -1,0 +1,293 @@
+#include "app/quire/text_binding.h"
+
+#include <algorithm>
+
+#include <QKeyEvent>
+#include <QPainter>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextDocument>
+
+#include "app/quire/collab_text_edit.h"
+#include "app/quire/document_session.h"
+
+namespace quire::app {
+
+namespace {
+
+// QTextDocument keeps paragraph separators (U+2029) where the text has '\n'.
+QString plain(QString s) {
+  s.replace(QChar::ParagraphSeparator, QLatin1Char('\n'));
+  s.replace(QChar::LineSeparator, QLatin1Char('\n'));
+  return s;
+}
+
+bool hasSurrogates(const QString& s) {
+  return std::any_of(s.begin(), s.end(), [](QChar c) { return c.isSurrogate(); });
+}
+
+// Pushes the binding's "I am changing the widget" state for a scope.
+class Applying {
+ public:
+  explicit Applying(int& depth) : m_depth(depth) { ++m_depth; }
+  ~Applying() { --m_depth; }
+  Applying(const Applying&) = delete;
+  Applying& operator=(const Applying&) = delete;
+
+ private:
+  int& m_depth;
+};
+
+}  // namespace
+
+TextBinding::TextBinding(CollabTextEdit* edit, DocumentSession* session, QObject* parent)
+    : QObject(parent), m_edit(edit), m_document(edit->document()), m_session(session) {
+  // The engine's per-user undo replaces the widget's, which would undo other people's text.
+  m_document->setUndoRedoEnabled(false);
+  reload();
+  connect(m_document, &QTextDocument::contentsChange, this, &TextBinding::contentsChanged);
+  connect(m_edit, &QPlainTextEdit::cursorPositionChanged, this, &TextBinding::caretMoved);
+  connect(m_edit, &QPlainTextEdit::selectionChanged, this, &TextBinding::caretMoved);
+  connect(m_session, &DocumentSession::remoteEdited, this, &TextBinding::applyRemote);
+  connect(m_session, &DocumentSession::documentReplaced, this, &TextBinding::reload);
+  connect(m_session, &DocumentSession::presenceChanged, this, [this](const net::Presence& p) {
+    m_presences[p.replica] = p;
+    updateSelections();
+  });
+  connect(m_session, &DocumentSession::presenceLeft, this, [this](const engine::ReplicaId& r) {
+    m_presences.erase(r);
+    updateSelections();
+  });
+  m_edit->installEventFilter(this);
+  m_edit->setOverlayPainter([this](QPainter& painter) { paintPresence(painter); });
+}
+
+TextBinding::~TextBinding() {
+  m_edit->removeEventFilter(this);
+  m_edit->setOverlayPainter({});
+}
+
+void TextBinding::reload() {
+  Applying guard(m_applying);
+  m_mirror = QString::fromStdString(m_session->document().text());
+  m_hasSurrogates = hasSurrogates(m_mirror);
+  m_edit->setPlainText(m_mirror);
+  caretMoved();
+}
+
+std::uint32_t TextBinding::toCodePoints(int utf16) const {
+  utf16 = std::clamp(utf16, 0, static_cast<int>(m_mirror.size()));
+  if (!m_hasSurrogates) return static_cast<std::uint32_t>(utf16);
+  std::uint32_t cp = 0;
+  for (int i = 0; i < utf16; ++i)
+    if (!m_mirror.at(i).isLowSurrogate()) ++cp;
+  return cp;
+}
+
+int TextBinding::toUtf16(std::uint32_t codePoints) const {
+  if (!m_hasSurrogates) return std::min<int>(static_cast<int>(codePoints), m_mirror.size());
+  int i = 0;
+  for (std::uint32_t cp = 0; cp < codePoints && i < m_mirror.size(); ++cp)
+    i += m_mirror.at(i).isHighSurrogate() ? 2 : 1;
+  return std::min<int>(i, m_mirror.size());
+}
+
+QString TextBinding::textRange(int from, int to) const {
+  QTextCursor c(m_document);
+  c.setPosition(from);
+  c.setPosition(to, QTextCursor::KeepAnchor);
+  return plain(c.selectedText());
+}
+
+// The widget changed. Qt may report more than changed (a whole block, on some pastes), so the
+// old and new text of the reported range are compared and only the difference goes to the
+// engine, never splitting a surrogate pair.
+void TextBinding::contentsChanged(int position, int removed, int added) {
+  if (m_applying > 0) return;
+  const int newLength = m_document->characterCount() - 1;  // without the final separator
+  const int oldLength = m_mirror.size();
+  position = std::clamp(position, 0, oldLength);
+  // Both counts may include the document's final separator; clamp them to real text.
+  int oldEnd = std::min(position + removed, oldLength);
+  int newEnd = std::min(position + added, newLength);
+  // What lies after the range must be the same text in both: trust the lengths over the counts.
+  const int tailOld = oldLength - oldEnd, tailNew = newLength - newEnd;
+  if (tailOld != tailNew) {
+    const int tail = std::min(tailOld, tailNew);
+    oldEnd = oldLength - tail;
+    newEnd = newLength - tail;
+  }
+  QString before = m_mirror.mid(position, oldEnd - position);
+  QString after = textRange(position, newEnd);
+  // Trim what did not change, then widen back to whole code points.
+  int prefix = 0;
+  while (prefix < before.size() && prefix < after.size() && before[prefix] == after[prefix]) ++prefix;
+  int suffix = 0;
+  while (suffix < before.size() - prefix && suffix < after.size() - prefix &&
+         before[before.size() - 1 - suffix] == after[after.size() - 1 - suffix])
+    ++suffix;
+  if (prefix > 0 && before.size() > prefix - 1 && before[prefix - 1].isHighSurrogate()) --prefix;
+  if (suffix > 0 && before[before.size() - suffix].isLowSurrogate()) --suffix;
+  const QString removedText = before.mid(prefix, before.size() - prefix - suffix);
+  const QString insertedText = after.mid(prefix, after.size() - prefix - suffix);
+  const int at = position + prefix;
+
+  const std::uint32_t cpAt = toCodePoints(at);
+  const std::uint32_t cpRemoved =
+      static_cast<std::uint32_t>(removedText.size()) -
+      static_cast<std::uint32_t>(std::count_if(removedText.begin(), removedText.end(),
+                                               [](QChar c) { return c.isLowSurrogate(); }));
+  m_mirror.replace(at, removedText.size(), insertedText);
+  if (!m_hasSurrogates) m_hasSurrogates = hasSurrogates(insertedText);
+  Result<void> done;
+  if (cpRemoved > 0) done = m_session->remove(cpAt, cpRemoved);
+  if (done && !insertedText.isEmpty()) done = m_session->insert(cpAt, insertedText.toStdString());
+  if (!done) {
+    emit bindingFailed(QString::fromStdString(done.error().toString()));
+    reload();
+  }
+  caretMoved();
+}
+
+// Patches come in engine order, each in the coordinates left by the one before.
+void TextBinding::applyPatches(const std::vector<engine::Patch>& patches) {
+  Applying guard(m_applying);
+  QTextCursor c(m_document);
+  c.beginEditBlock();
+  for (const engine::Patch& p : patches) {
+    const int from = toUtf16(p.pos);
+    const int to = toUtf16(p.pos + p.deleted);
+    const QString inserted = QString::fromStdString(p.inserted);
+    c.setPosition(from);
+    c.setPosition(to, QTextCursor::KeepAnchor);
+    c.insertText(inserted);  // replaces the selection; does not touch the user's cursor
+    m_mirror.replace(from, to - from, inserted);
+    if (!m_hasSurrogates) m_hasSurrogates = hasSurrogates(inserted);
+  }
+  c.endEditBlock();
+}
+
+void TextBinding::applyRemote(const std::vector<engine::Patch>& patches) {
+  applyPatches(patches);
+  restoreCaret();
+  updateSelections();
+}
+
+void TextBinding::applyStep(const engine::UndoStep& step) {
+  applyPatches(step.patches);
+  Applying guard(m_applying);
+  QTextCursor c = m_edit->textCursor();
+  c.setPosition(toUtf16(step.caret));
+  m_edit->setTextCursor(c);
+  m_edit->ensureCursorVisible();
+  const engine::Document& doc = m_session->document();
+  m_caret = m_selectionAnchor = doc.anchorAt(std::min(step.caret, doc.length()), engine::Bias::After);
+  m_session->setCaret(step.caret, step.caret);
+}
+
+void TextBinding::undo() {
+  if (auto step = m_session->undo()) applyStep(*step);
+}
+
+void TextBinding::redo() {
+  if (auto step = m_session->redo()) applyStep(*step);
+}
+
+void TextBinding::caretMoved() {
+  if (m_applying > 0) return;
+  const QTextCursor c = m_edit->textCursor();
+  const engine::Document& doc = m_session->document();
+  const std::uint32_t length = doc.length();
+  const std::uint32_t cursor = std::min(toCodePoints(c.position()), length);
+  const std::uint32_t anchor = std::min(toCodePoints(c.anchor()), length);
+  m_caret = doc.anchorAt(cursor, engine::Bias::After);
+  m_selectionAnchor = doc.anchorAt(anchor, engine::Bias::After);
+  m_session->setCaret(cursor, anchor);
+}
+
+// After remote edits: put the caret and selection back by the characters they were next to.
+void TextBinding::restoreCaret() {
+  const engine::Document& doc = m_session->document();
+  const auto cursor = doc.resolveAnchor(m_caret);
+  const auto anchor = doc.resolveAnchor(m_selectionAnchor);
+  if (!cursor || !anchor) return;
+  Applying guard(m_applying);
+  QTextCursor c = m_edit->textCursor();
+  const int wantAnchor = toUtf16(*anchor), wantCursor = toUtf16(*cursor);
+  if (c.anchor() == wantAnchor && c.position() == wantCursor) return;
+  c.setPosition(wantAnchor);
+  c.setPosition(wantCursor, QTextCursor::KeepAnchor);
+  m_edit->setTextCursor(c);
+}
+
+// Remote selections as extra selections (shaded in the person's colour); carets are painted.
+void TextBinding::updateSelections() {
+  QList<QTextEdit::ExtraSelection> selections;
+  const engine::Document& doc = m_session->document();
+  for (const auto& [replica, p] : m_presences) {
+    const auto cursor = doc.resolveAnchor(p.cursor);
+    const auto anchor = doc.resolveAnchor(p.selection);
+    if (!cursor || !anchor || *cursor == *anchor) continue;
+    QTextEdit::ExtraSelection s;
+    QColor colour = QColor::fromRgb(p.colour);
+    colour.setAlpha(70);
+    s.format.setBackground(colour);
+    s.cursor = QTextCursor(m_document);
+    s.cursor.setPosition(toUtf16(*anchor));
+    s.cursor.setPosition(toUtf16(*cursor), QTextCursor::KeepAnchor);
+    selections.append(s);
+  }
+  m_edit->setExtraSelections(selections);
+  m_edit->viewport()->update();
+}
+
+void TextBinding::paintPresence(QPainter& painter) {
+  painter.setRenderHint(QPainter::Antialiasing);
+  const engine::Document& doc = m_session->document();
+  QFont label = m_edit->font();
+  label.setPointSizeF(std::max(6.0, label.pointSizeF() * 0.75));
+  painter.setFont(label);
+  const QFontMetrics metrics(label);
+  for (const auto& [replica, p] : m_presences) {
+    const auto cursor = doc.resolveAnchor(p.cursor);
+    if (!cursor) continue;
+    QTextCursor c(m_document);
+    c.setPosition(toUtf16(*cursor));
+    const QRect r = m_edit->cursorRect(c);
+    if (!m_edit->viewport()->rect().intersects(r)) continue;
+    const QColor colour = QColor::fromRgb(p.colour);
+    painter.fillRect(QRect(r.left(), r.top(), 2, r.height()), colour);
+    const QString name = QString::fromStdString(p.name);
+    if (name.isEmpty()) continue;
+    const QRect box(r.left(), r.top() - metrics.height(), metrics.horizontalAdvance(name) + 6,
+                    metrics.height());
+    painter.fillRect(box, colour);
+    painter.setPen(colour.lightness() > 140 ? Qt::black : Qt::white);
+    painter.drawText(box.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft, name);
+  }
+}
+
+bool TextBinding::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == m_edit && event->type() == QEvent::ShortcutOverride) {
+    // Claim undo/redo before QPlainTextEdit does: they are the engine's.
+    auto* key = static_cast<QKeyEvent*>(event);
+    if (key->matches(QKeySequence::Undo) || key->matches(QKeySequence::Redo)) {
+      event->accept();
+      return true;
+    }
+  }
+  if (watched == m_edit && event->type() == QEvent::KeyPress) {
+    auto* key = static_cast<QKeyEvent*>(event);
+    if (key->matches(QKeySequence::Undo)) {
+      undo();
+      return true;
+    }
+    if (key->matches(QKeySequence::Redo)) {
+      redo();
+      return true;
+    }
+  }
+  return QObject::eventFilter(watched, event);
+}
+
+}  // namespace quire::app

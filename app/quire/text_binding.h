@@ -1,0 +1,79 @@
+// Binds a QPlainTextEdit to a DocumentSession: local edits flow to the engine in code points,
+// remote patches flow into the widget without echoing back, without entering any undo history
+// and without moving the local caret away from the text it was in. Undo and redo are the
+// engine's per-user ones (the widget's own undo stack is off). Remote people's carets and
+// selections are drawn over the text in their colours, with their names.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <QObject>
+#include <QString>
+
+#include "engine/document.h"
+#include "engine/undo_manager.h"
+#include "net/frame.h"
+
+class QPainter;
+class QTextDocument;
+
+namespace quire::app {
+
+class CollabTextEdit;
+class DocumentSession;
+
+class TextBinding : public QObject {
+  Q_OBJECT
+ public:
+  // Loads the session's text into `edit` (replacing what it shows). Both must outlive the
+  // binding (make it their child).
+  TextBinding(CollabTextEdit* edit, DocumentSession* session, QObject* parent = nullptr);
+  ~TextBinding() override;
+
+  // Per-user undo/redo through the engine; the caret goes where the step says.
+  void undo();
+  void redo();
+  // Code point <-> UTF-16 position in the current text (surrogate pairs count once / twice).
+  std::uint32_t toCodePoints(int utf16) const;
+  int toUtf16(std::uint32_t codePoints) const;
+
+  // Remote presences shown now (for tests and the people list).
+  const std::map<engine::ReplicaId, net::Presence>& presences() const { return m_presences; }
+
+ signals:
+  // A local edit could not be applied to the engine (should not happen; the text is reloaded).
+  void bindingFailed(const QString& error);
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+ private:
+  void reload();
+  void contentsChanged(int position, int removed, int added);
+  void applyRemote(const std::vector<engine::Patch>& patches);
+  void applyStep(const engine::UndoStep& step);
+  void applyPatches(const std::vector<engine::Patch>& patches);
+  void caretMoved();
+  void restoreCaret();
+  void paintPresence(QPainter& painter);
+  void updateSelections();
+  QString textRange(int from, int to) const;
+
+  CollabTextEdit* m_edit;
+  QTextDocument* m_document;
+  DocumentSession* m_session;
+  // The text as the engine has it (UTF-16, '\n' for newlines), in step with the widget.
+  QString m_mirror;
+  bool m_hasSurrogates = false;
+  int m_applying = 0;  // > 0 while the binding itself changes the widget
+  // Where the local caret and selection anchor are, as engine anchors, so remote edits leave
+  // them by the text they were next to.
+  engine::Anchor m_caret;
+  engine::Anchor m_selectionAnchor;
+  std::map<engine::ReplicaId, net::Presence> m_presences;
+};
+
+}  // namespace quire::app
