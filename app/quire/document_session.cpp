@@ -76,12 +76,26 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
     return {};
   });
   connect(m_net.get(), &net::WsDocument::patchesApplied, this,
-          [this](const std::vector<engine::Patch>& patches) { emit remoteEdited(patches); });
+          [this](const std::vector<engine::Patch>& patches) {
+            // Remote text moved the caret's characters: keep the positions setCaret() compares
+            // against where the caret is now, or a click at the old numbers would be ignored.
+            if (auto c = m_doc.resolveAnchor(m_cursorAnchor)) m_cursor = *c;
+            if (auto a = m_doc.resolveAnchor(m_selectionAnchor)) m_anchor = *a;
+            emit remoteEdited(patches);
+          });
   connect(m_net.get(), &net::WsDocument::documentReplaced, this,
           &DocumentSession::documentReplaced);
-  connect(m_net.get(), &net::WsDocument::presenceChanged, this,
-          &DocumentSession::presenceChanged);
-  connect(m_net.get(), &net::WsDocument::presenceLeft, this, &DocumentSession::presenceLeft);
+  connect(m_net.get(), &net::WsDocument::presenceChanged, this, [this](const net::Presence& p) {
+    // Someone new: a relay room does not tell them where the others are (presence is re-sent
+    // only every 10 s), so say where this person is now.
+    if (m_seen.insert(p.replica).second && !m_identity.name.isEmpty()) updatePresence();
+    emit presenceChanged(p);
+  });
+  connect(m_net.get(), &net::WsDocument::presenceLeft, this,
+          [this](const engine::ReplicaId& replica) {
+            m_seen.erase(replica);
+            emit presenceLeft(replica);
+          });
   connect(m_net.get(), &net::WsDocument::routeStateChanged, this,
           [this](const QUrl& url, net::RouteState state, const QString&) {
             routeChanged(url, state);
@@ -98,6 +112,12 @@ Result<void> DocumentSession::insert(std::uint32_t pos, std::string_view utf8) {
   const engine::LV before = m_doc.nextLv();
   if (auto r = m_undo.insert(pos, utf8, nowMs()); !r) return r;
   queueLocal(before);
+  // The caret follows the typed text; that move is part of typing, not one that ends the undo
+  // group (setCaret() with this position changes nothing), but the others see it.
+  const auto codePoints = std::count_if(utf8.begin(), utf8.end(),
+                                        [](char c) { return (c & 0xC0) != 0x80; });
+  m_cursor = m_anchor = pos + static_cast<std::uint32_t>(codePoints);
+  updatePresence();
   return {};
 }
 
@@ -105,20 +125,30 @@ Result<void> DocumentSession::remove(std::uint32_t pos, std::uint32_t count) {
   const engine::LV before = m_doc.nextLv();
   if (auto r = m_undo.remove(pos, count, nowMs()); !r) return r;
   queueLocal(before);
+  m_cursor = m_anchor = pos;  // as insert()
+  updatePresence();
   return {};
 }
 
 std::optional<engine::UndoStep> DocumentSession::undo() {
   const engine::LV before = m_doc.nextLv();
   auto step = m_undo.undo();
-  if (step) queueLocal(before);
+  if (step) {
+    queueLocal(before);
+    m_cursor = m_anchor = step->caret;
+    updatePresence();
+  }
   return step;
 }
 
 std::optional<engine::UndoStep> DocumentSession::redo() {
   const engine::LV before = m_doc.nextLv();
   auto step = m_undo.redo();
-  if (step) queueLocal(before);
+  if (step) {
+    queueLocal(before);
+    m_cursor = m_anchor = step->caret;
+    updatePresence();
+  }
   return step;
 }
 
@@ -178,8 +208,14 @@ void DocumentSession::updatePresence() {
   p.name = m_identity.name.toStdString();
   if (p.name.size() > net::kMaxDisplayNameBytes) p.name.resize(net::kMaxDisplayNameBytes);
   p.colour = static_cast<std::uint32_t>(m_identity.colour.rgb()) & 0xFFFFFF;
-  p.cursor = m_doc.anchorAt(std::min(m_cursor, length), engine::Bias::After);
-  p.selection = m_doc.anchorAt(std::min(m_anchor, length), engine::Bias::After);
+  // A selection's ends stick to the selected characters (its start to the first one), so text
+  // typed by someone else just before or after it stays outside; a caret sticks to the
+  // character before it.
+  const std::uint32_t cursor = std::min(m_cursor, length), anchor = std::min(m_anchor, length);
+  p.cursor = m_doc.anchorAt(cursor, cursor < anchor ? engine::Bias::Before : engine::Bias::After);
+  p.selection = m_doc.anchorAt(anchor, anchor < cursor ? engine::Bias::Before : engine::Bias::After);
+  m_cursorAnchor = p.cursor;
+  m_selectionAnchor = p.selection;
   m_net->setLocalPresence(p);
 }
 

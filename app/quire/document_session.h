@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,9 @@ class DocumentSession : public QObject {
   std::map<QString, net::RouteState> m_routes;
   Identity m_identity;
   std::uint32_t m_cursor = 0, m_anchor = 0;
+  // The same two positions as anchors (as last sent), to follow them through remote edits.
+  engine::Anchor m_cursorAnchor, m_selectionAnchor;
+  std::set<engine::ReplicaId> m_seen;  // remote replicas whose presence arrived
   QElapsedTimer m_clock;
   std::size_t m_uncommitted = 0;
   std::size_t m_unsent = 0;

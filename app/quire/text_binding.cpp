@@ -52,6 +52,7 @@ TextBinding::TextBinding(CollabTextEdit* edit, DocumentSession* session, QObject
   connect(m_session, &DocumentSession::documentReplaced, this, &TextBinding::reload);
   connect(m_session, &DocumentSession::presenceChanged, this, [this](const net::Presence& p) {
     m_presences[p.replica] = p;
+    flushRemote();  // its anchors resolve in the engine's text, which the widget must show
     updateSelections();
   });
   connect(m_session, &DocumentSession::presenceLeft, this, [this](const engine::ReplicaId& r) {
@@ -59,15 +60,18 @@ TextBinding::TextBinding(CollabTextEdit* edit, DocumentSession* session, QObject
     updateSelections();
   });
   m_edit->installEventFilter(this);
+  m_edit->viewport()->installEventFilter(this);
   m_edit->setOverlayPainter([this](QPainter& painter) { paintPresence(painter); });
 }
 
 TextBinding::~TextBinding() {
   m_edit->removeEventFilter(this);
+  m_edit->viewport()->removeEventFilter(this);
   m_edit->setOverlayPainter({});
 }
 
 void TextBinding::reload() {
+  m_pendingRemote.clear();
   Applying guard(m_applying);
   m_mirror = QString::fromStdString(m_session->document().text());
   m_hasSurrogates = hasSurrogates(m_mirror);
@@ -104,6 +108,7 @@ QString TextBinding::textRange(int from, int to) const {
 // engine, never splitting a surrogate pair.
 void TextBinding::contentsChanged(int position, int removed, int added) {
   if (m_applying > 0) return;
+  if (!m_pendingRemote.empty()) return localEditOverPending(position, removed, added);
   const int newLength = m_document->characterCount() - 1;  // without the final separator
   const int oldLength = m_mirror.size();
   position = std::clamp(position, 0, oldLength);
@@ -167,10 +172,77 @@ void TextBinding::applyPatches(const std::vector<engine::Patch>& patches) {
   c.endEditBlock();
 }
 
+// Remote patches are shown once per event-loop turn, in one edit block: a burst of 1,000
+// keystrokes then costs one layout of the paragraph instead of 1,000 (each one a reshaping of a
+// growing line). Local input flushes them first (eventFilter), so it lands on the engine's text.
 void TextBinding::applyRemote(const std::vector<engine::Patch>& patches) {
+  m_pendingRemote.insert(m_pendingRemote.end(), patches.begin(), patches.end());
+  if (m_flushQueued) return;
+  m_flushQueued = true;
+  QMetaObject::invokeMethod(this, [this] { flushRemote(); }, Qt::QueuedConnection);
+}
+
+void TextBinding::flushRemote() { flush(true); }
+
+void TextBinding::flush(bool restore) {
+  m_flushQueued = false;
+  if (m_pendingRemote.empty()) return;
+  std::vector<engine::Patch> patches = std::move(m_pendingRemote);
+  m_pendingRemote.clear();
   applyPatches(patches);
-  restoreCaret();
+  if (restore) restoreCaret();
   updateSelections();
+}
+
+// The widget was changed by code (a menu's paste, replace-all) while remote patches were still
+// waiting to be shown: the change is made against the text the widget showed, so its place is
+// carried through the waiting patches to the engine's text; then the widget is reloaded.
+void TextBinding::localEditOverPending(int position, int removed, int added) {
+  const QString now = plain(m_document->toPlainText());
+  int prefix = 0;
+  while (prefix < m_mirror.size() && prefix < now.size() && m_mirror[prefix] == now[prefix]) ++prefix;
+  int suffix = 0;
+  while (suffix < m_mirror.size() - prefix && suffix < now.size() - prefix &&
+         m_mirror[m_mirror.size() - 1 - suffix] == now[now.size() - 1 - suffix])
+    ++suffix;
+  if (prefix > 0 && m_mirror[prefix - 1].isHighSurrogate()) --prefix;
+  if (suffix > 0 && m_mirror[m_mirror.size() - suffix].isLowSurrogate()) --suffix;
+  (void)position, (void)removed, (void)added;
+  const QString removedText = m_mirror.mid(prefix, m_mirror.size() - prefix - suffix);
+  const QString insertedText = now.mid(prefix, now.size() - prefix - suffix);
+  auto codePoints = [](const QString& t) {
+    return static_cast<std::uint32_t>(t.size() - std::count_if(t.begin(), t.end(), [](QChar c) {
+                                        return c.isLowSurrogate();
+                                      }));
+  };
+  std::uint32_t at = toCodePoints(prefix);
+  std::uint32_t count = codePoints(removedText);
+  for (const engine::Patch& p : m_pendingRemote) {
+    const std::uint32_t inserted = codePoints(QString::fromStdString(p.inserted));
+    if (p.pos + p.deleted <= at && !(p.deleted == 0 && p.pos == at)) {
+      at = at - p.deleted + inserted;  // wholly before the local change
+    } else if (p.pos >= at + count) {
+      // wholly after: nothing moves
+    } else {
+      // Remote and local changed the same characters: the remote change stands, the local text
+      // goes where the remote one began.
+      at = std::min(at, p.pos);
+      count = 0;
+    }
+  }
+  m_pendingRemote.clear();
+  Result<void> done;
+  if (count > 0) done = m_session->remove(at, count);
+  if (done && !insertedText.isEmpty()) done = m_session->insert(at, insertedText.toStdString());
+  if (!done) emit bindingFailed(QString::fromStdString(done.error().toString()));
+  reload();
+  {
+    Applying guard(m_applying);
+    QTextCursor c = m_edit->textCursor();
+    c.setPosition(toUtf16(at + codePoints(insertedText)));
+    m_edit->setTextCursor(c);
+  }
+  caretMoved();
 }
 
 void TextBinding::applyStep(const engine::UndoStep& step) {
@@ -186,22 +258,46 @@ void TextBinding::applyStep(const engine::UndoStep& step) {
 }
 
 void TextBinding::undo() {
+  flushRemote();
   if (auto step = m_session->undo()) applyStep(*step);
 }
 
 void TextBinding::redo() {
+  flushRemote();
   if (auto step = m_session->redo()) applyStep(*step);
 }
 
 void TextBinding::caretMoved() {
   if (m_applying > 0) return;
-  const QTextCursor c = m_edit->textCursor();
+  // Moved by code (a find result, say) while remote patches wait: show them first, keeping the
+  // widget's cursor (Qt moves it with the text), so its position means the engine's text.
+  if (!m_pendingRemote.empty()) flush(false);
+  QTextCursor c = m_edit->textCursor();
+  // A caret or selection end between the halves of a surrogate pair (only code puts it there;
+  // keys and clicks move by whole characters) would let the next edit cut the pair in the
+  // widget but not in the engine: move it out, widening a selection.
+  const auto inPair = [this](int p) {
+    return p > 0 && p < m_mirror.size() && m_mirror.at(p).isLowSurrogate() &&
+           m_mirror.at(p - 1).isHighSurrogate();
+  };
+  if (m_hasSurrogates && (inPair(c.position()) || inPair(c.anchor()))) {
+    const int step = c.position() >= c.anchor() ? 1 : -1;
+    const int anchor = c.anchor() - (inPair(c.anchor()) ? (c.hasSelection() ? step : -1) : 0);
+    const int position = c.position() + (inPair(c.position()) ? (c.hasSelection() ? step : -1) : 0);
+    Applying guard(m_applying);
+    c.setPosition(anchor);
+    c.setPosition(position, QTextCursor::KeepAnchor);
+    m_edit->setTextCursor(c);
+  }
   const engine::Document& doc = m_session->document();
   const std::uint32_t length = doc.length();
   const std::uint32_t cursor = std::min(toCodePoints(c.position()), length);
   const std::uint32_t anchor = std::min(toCodePoints(c.anchor()), length);
-  m_caret = doc.anchorAt(cursor, engine::Bias::After);
-  m_selectionAnchor = doc.anchorAt(anchor, engine::Bias::After);
+  // A selection's ends stick to the selected characters, so remote text typed right before or
+  // after it stays outside; a caret sticks to the character before it.
+  m_caret = doc.anchorAt(cursor, cursor < anchor ? engine::Bias::Before : engine::Bias::After);
+  m_selectionAnchor =
+      doc.anchorAt(anchor, anchor < cursor ? engine::Bias::Before : engine::Bias::After);
   m_session->setCaret(cursor, anchor);
 }
 
@@ -259,8 +355,13 @@ void TextBinding::paintPresence(QPainter& painter) {
     painter.fillRect(QRect(r.left(), r.top(), 2, r.height()), colour);
     const QString name = QString::fromStdString(p.name);
     if (name.isEmpty()) continue;
-    const QRect box(r.left(), r.top() - metrics.height(), metrics.horizontalAdvance(name) + 6,
-                    metrics.height());
+    QRect box(r.left(), r.top() - metrics.height(), metrics.horizontalAdvance(name) + 6,
+              metrics.height());
+    // On the first line there is no room above the caret: hang the tag below it. Near the
+    // right edge, pull it left so the name stays readable.
+    const QRect area = m_edit->viewport()->rect();
+    if (box.top() < area.top()) box.moveTop(r.bottom() + 1);
+    if (box.right() > area.right()) box.moveRight(std::max(area.right(), box.width()));
     painter.fillRect(box, colour);
     painter.setPen(colour.lightness() > 140 ? Qt::black : Qt::white);
     painter.drawText(box.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft, name);
@@ -268,6 +369,18 @@ void TextBinding::paintPresence(QPainter& painter) {
 }
 
 bool TextBinding::eventFilter(QObject* watched, QEvent* event) {
+  switch (event->type()) {
+    case QEvent::KeyPress:
+    case QEvent::ShortcutOverride:
+    case QEvent::InputMethod:
+    case QEvent::MouseButtonPress:
+    case QEvent::MouseButtonDblClick:
+    case QEvent::Drop:
+      flushRemote();  // local input applies to the text the engine has
+      break;
+    default:
+      break;
+  }
   if (watched == m_edit && event->type() == QEvent::ShortcutOverride) {
     // Claim undo/redo before QPlainTextEdit does: they are the engine's.
     auto* key = static_cast<QKeyEvent*>(event);

@@ -33,6 +33,9 @@ class TextBinding : public QObject {
   TextBinding(CollabTextEdit* edit, DocumentSession* session, QObject* parent = nullptr);
   ~TextBinding() override;
 
+  // Shows remote patches that are waiting (they are shown once per event-loop turn, together).
+  // Code that edits the widget directly may call it first; local input does it by itself.
+  void flushRemote();
   // Per-user undo/redo through the engine; the caret goes where the step says.
   void undo();
   void redo();
@@ -54,6 +57,8 @@ class TextBinding : public QObject {
   void reload();
   void contentsChanged(int position, int removed, int added);
   void applyRemote(const std::vector<engine::Patch>& patches);
+  void flush(bool restoreCaret);
+  void localEditOverPending(int position, int removed, int added);
   void applyStep(const engine::UndoStep& step);
   void applyPatches(const std::vector<engine::Patch>& patches);
   void caretMoved();
@@ -74,6 +79,8 @@ class TextBinding : public QObject {
   engine::Anchor m_caret;
   engine::Anchor m_selectionAnchor;
   std::map<engine::ReplicaId, net::Presence> m_presences;
+  std::vector<engine::Patch> m_pendingRemote;  // applied to the engine, not yet to the widget
+  bool m_flushQueued = false;
 };
 
 }  // namespace quire::app

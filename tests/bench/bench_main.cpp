@@ -10,6 +10,7 @@
 #include <QStringList>
 
 #include "tests/bench/bench_command.h"
+#include "tests/bench/editor_bench.h"
 #include "tests/bench/engine_bench.h"
 #include "tests/bench/storage_bench.h"
 #include "tests/bench/sync_bench.h"
@@ -26,6 +27,8 @@ constexpr BenchCommand kCommands[] = {
      &quire::bench::runStorageBench},
     {"sync", "keystroke latency (relay, direct), join, wire bytes, relay forwarding rate",
      &quire::bench::runSyncBench},
+    {"editor", "the real editor widget offscreen on automerge-paper: keypress -> paint, remote burst, open, RSS",
+     &quire::bench::runEditorBench},
 };
 
 void printHelp(std::FILE* out) {
@@ -49,7 +52,8 @@ void printHelp(std::FILE* out) {
                "  --quick       storage: per run 60 keystrokes at 30/s instead of 300, and 200\n"
                "                flat out instead of 1000 (the output and the JSON say so);\n"
                "                sync: 30 keystrokes per peer per run instead of 90, and a\n"
-               "                1.5 s relay load window instead of 3 s\n"
+               "                1.5 s relay load window instead of 3 s;\n"
+               "                editor: 60 keystrokes per run instead of 300\n"
                "  -h, --help    show this help\n",
                quire::bench::kMinRuns, quire::bench::kMinRuns);
 }

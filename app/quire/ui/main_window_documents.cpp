@@ -1,0 +1,179 @@
+// MainWindow's library actions: new, open, rename, delete, import, export, links, sharing.
+#include <cstdio>
+
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QItemSelectionModel>
+#include <QMessageBox>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableView>
+
+#include "app/quire/document_session.h"
+#include "app/quire/ui/library_model.h"
+#include "app/quire/ui/link_dialog.h"
+#include "app/quire/ui/main_window.h"
+#include "app/quire/ui/settings.h"
+#include "app/quire/ui/share_dialog.h"
+#include "app/quire/ui/workspace.h"
+
+namespace quire::app {
+
+namespace {
+
+QString message(const Error& error) { return QString::fromStdString(error.message()); }
+
+}  // namespace
+
+void MainWindow::restoreLastDocument() {
+  const auto last = storage::DocumentId::fromHex(
+      Settings().value("session/lastDocument").toString().toStdString());
+  if (last && m_workspace->store().info(*last)) {
+    openDocument(*last);
+  } else if (auto first = m_library->idAt(0)) {
+    openDocument(*first);  // the most recently edited
+  }
+}
+
+void MainWindow::openDocument(const storage::DocumentId& id) {
+  if (auto r = m_workspace->openDocument(id); !r) {
+    showError(tr("Could not open the document"), message(r.error()));
+  }
+}
+
+std::optional<storage::DocumentId> MainWindow::selectedId() const {
+  const QModelIndexList rows = m_libraryView->selectionModel()->selectedRows();
+  if (!rows.isEmpty()) return m_library->idAt(rows.first().row());
+  if (DocumentSession* s = m_workspace->session()) return s->id();
+  return std::nullopt;
+}
+
+void MainWindow::selectOpenDocument() {
+  DocumentSession* s = m_workspace->session();
+  const int row = s ? m_library->rowOf(s->id()) : -1;
+  if (row < 0) return;
+  const QModelIndex index = m_library->index(row, LibraryModel::TitleColumn);
+  m_libraryView->selectionModel()->select(
+      index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  m_libraryView->selectionModel()->setCurrentIndex(index, QItemSelectionModel::NoUpdate);
+}
+
+void MainWindow::newDocument() {
+  auto id = m_workspace->store().create(tr("Untitled").toStdString());
+  if (!id) return showError(tr("Could not create a document"), message(id.error()));
+  m_library->refresh();
+  openDocument(*id);
+}
+
+void MainWindow::openSelected() {
+  // The library is the open dialog: show it, and open what is selected there.
+  m_libraryDock->show();
+  m_libraryDock->raise();
+  m_libraryView->setFocus();
+  const QModelIndexList rows = m_libraryView->selectionModel()->selectedRows();
+  if (!rows.isEmpty()) {
+    if (auto id = m_library->idAt(rows.first().row())) openDocument(*id);
+  }
+}
+
+void MainWindow::renameDocument() {
+  const auto id = selectedId();
+  if (!id) return;
+  auto info = m_workspace->store().info(*id);
+  if (!info) return showError(tr("Could not rename"), message(info.error()));
+  bool ok = false;
+  const QString title = QInputDialog::getText(this, tr("Rename"), tr("Title:"), QLineEdit::Normal,
+                                              QString::fromStdString(info->title), &ok)
+                            .trimmed();
+  if (!ok || title.isEmpty()) return;
+  if (auto r = m_workspace->store().rename(*id, title.toStdString()); !r) {
+    return showError(tr("Could not rename"), message(r.error()));
+  }
+  m_library->refresh();
+  updateTitle();
+}
+
+void MainWindow::deleteDocument() {
+  const auto id = selectedId();
+  if (!id) return;
+  auto info = m_workspace->store().info(*id);
+  if (!info) return;
+  const auto answer = QMessageBox::warning(
+      this, tr("Delete document"),
+      tr("Delete “%1” from this computer?\n\nIts text and history here are removed. Copies "
+         "other people have are not affected.")
+          .arg(QString::fromStdString(info->title)),
+      QMessageBox::Cancel | QMessageBox::Discard, QMessageBox::Cancel);
+  if (answer != QMessageBox::Discard) return;
+  DocumentSession* open = m_workspace->session();
+  if (open && open->id() == *id) m_workspace->closeDocument();
+  if (auto r = m_workspace->store().remove(*id); !r) {
+    return showError(tr("Could not delete"), message(r.error()));
+  }
+  Settings().remove(QStringLiteral("documents/%1").arg(QString::fromStdString(id->toHex())));
+  m_library->refresh();
+  updateActions();
+}
+
+void MainWindow::importFile() {
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Import a text file"),
+      QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation),
+      tr("Text and Markdown (*.txt *.md *.markdown *.text);;All files (*)"));
+  if (path.isEmpty()) return;
+  auto id = m_workspace->store().importFile(QFile::encodeName(path).toStdString(),
+                                            QFileInfo(path).completeBaseName().toStdString());
+  if (!id) return showError(tr("Could not import"), message(id.error()));
+  m_library->refresh();
+  openDocument(*id);
+}
+
+void MainWindow::exportFile() {
+  const auto id = selectedId();
+  if (!id) return;
+  auto info = m_workspace->store().info(*id);
+  if (!info) return;
+  // Everything typed is in the database before the file is written from it.
+  QString name = QString::fromStdString(info->title);
+  name.replace(QLatin1Char('/'), QLatin1Char('-'));
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export"),
+      QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+          .filePath(name + QStringLiteral(".md")),
+      tr("Markdown (*.md);;Text (*.txt);;All files (*)"));
+  if (path.isEmpty()) return;
+  m_workspace->flush();
+  if (auto r = m_workspace->store().exportFile(*id, QFile::encodeName(path).toStdString()); !r) {
+    return showError(tr("Could not export"), message(r.error()));
+  }
+  statusBar()->showMessage(tr("Exported to %1").arg(QDir::toNativeSeparators(path)), 5000);
+}
+
+void MainWindow::askForLink() {
+  LinkDialog dialog(this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  openLink(dialog.link());
+}
+
+bool MainWindow::openLink(const QString& link) {
+  auto id = m_workspace->openLink(link);
+  if (!id) {
+    showError(tr("Could not open the link"), message(id.error()));
+    return false;
+  }
+  m_library->refresh();
+  selectOpenDocument();
+  return true;
+}
+
+void MainWindow::shareDocument() {
+  if (!m_workspace->session()) return;
+  ShareDialog dialog(m_workspace, m_prefs.relayUrl, this);
+  dialog.exec();
+  m_library->refresh();
+}
+
+}  // namespace quire::app

@@ -1,0 +1,135 @@
+#include "app/quire/ui/status_panel.h"
+
+#include <algorithm>
+
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QRegularExpression>
+#include <QStatusBar>
+#include <QTimer>
+
+namespace quire::app {
+
+StatusPanel::StatusPanel(QStatusBar* bar, QPlainTextEdit* edit, QObject* parent)
+    : QObject(parent),
+      m_edit(edit),
+      m_save(new QLabel(bar)),
+      m_counts(new QLabel(bar)),
+      m_unsent(new QLabel(bar)),
+      m_connection(new QLabel(bar)),
+      m_busy(new QProgressBar(bar)),
+      m_countTimer(new QTimer(this)) {
+  m_busy->setRange(0, 0);  // indeterminate
+  m_busy->setMaximumWidth(80);
+  m_busy->setMaximumHeight(12);
+  m_busy->setTextVisible(false);
+  m_busy->hide();
+  m_unsent->hide();
+  bar->addWidget(m_save);
+  bar->addWidget(m_counts);
+  bar->addPermanentWidget(m_unsent);
+  bar->addPermanentWidget(m_busy);
+  bar->addPermanentWidget(m_connection);
+  // Counting words walks the whole text: do it once typing pauses, not per keystroke.
+  m_countTimer->setSingleShot(true);
+  m_countTimer->setInterval(150);
+  connect(m_countTimer, &QTimer::timeout, this, &StatusPanel::updateCounts);
+  connect(edit, &QPlainTextEdit::textChanged, m_countTimer, qOverload<>(&QTimer::start));
+  connect(edit, &QPlainTextEdit::textChanged, this, &StatusPanel::updateSaved);
+  setSession(nullptr);
+}
+
+void StatusPanel::setSession(DocumentSession* session) {
+  if (m_session) disconnect(m_session, nullptr, this, nullptr);
+  m_session = session;
+  if (session) {
+    connect(session, &DocumentSession::saved, this, &StatusPanel::updateSaved);
+    connect(session, &DocumentSession::connectionChanged, this, &StatusPanel::updateConnection);
+    // Peers this editor's listener accepted are not routes; they count as live too.
+    connect(&session->net(), &net::WsDocument::peerJoined, this, &StatusPanel::updateConnection,
+            Qt::QueuedConnection);
+    connect(&session->net(), &net::WsDocument::peerLeft, this, &StatusPanel::updateConnection,
+            Qt::QueuedConnection);
+    connect(session, &DocumentSession::storageFailed, this, [this](const QString& error) {
+      m_save->setText(tr("Not saved: %1 (retrying)").arg(error));
+    });
+  }
+  m_joining = false;
+  updateSaved();
+  updateCounts();
+  updateConnection();
+}
+
+void StatusPanel::setShared(bool shared) {
+  m_shared = shared;
+  updateConnection();
+}
+
+void StatusPanel::setJoining(bool joining) {
+  m_joining = joining;
+  updateConnection();
+}
+
+QString StatusPanel::saveText() const { return m_save->text(); }
+QString StatusPanel::connectionText() const { return m_connection->text(); }
+
+void StatusPanel::updateSaved() {
+  if (!m_session) {
+    m_save->clear();
+    return;
+  }
+  // The binding hands an edit to the session synchronously, so the count is current here.
+  m_save->setText(m_session->uncommittedEdits() > 0 ? tr("Saving…") : tr("All changes saved"));
+  // The edit's commit also changes what is unsent.
+  updateConnection();
+}
+
+void StatusPanel::updateCounts() {
+  if (!m_session) {
+    m_counts->clear();
+    return;
+  }
+  const QString text = m_edit->toPlainText();
+  static const QRegularExpression words(QStringLiteral("[^\\s]+"));
+  int wordCount = 0;
+  for (auto it = words.globalMatch(text); it.hasNext(); it.next()) ++wordCount;
+  const int chars = static_cast<int>(text.toUcs4().size());
+  m_counts->setText((wordCount == 1 ? tr("1 word") : tr("%1 words").arg(wordCount)) +
+                    QStringLiteral(" · ") +
+                    (chars == 1 ? tr("1 character") : tr("%1 characters").arg(chars)));
+}
+
+void StatusPanel::updateConnection() {
+  if (!m_session) {
+    m_connection->setText(tr("No document open"));
+    m_busy->hide();
+    m_unsent->hide();
+    return;
+  }
+  const int accepted = static_cast<int>(m_session->net().peerCount());
+  const int live = std::max(m_session->livePeers(), accepted);
+  const ConnectionState state = accepted > 0 ? ConnectionState::Live : m_session->connectionState();
+  switch (state) {
+    case ConnectionState::Offline:
+      m_connection->setText(tr("Offline"));
+      break;
+    case ConnectionState::Connecting:
+      m_connection->setText(tr("Connecting…"));
+      break;
+    case ConnectionState::Live:
+      m_connection->setText(tr("Live · %1").arg(live));
+      break;
+  }
+  if (m_joining) m_connection->setText(tr("Joining…"));
+  m_busy->setVisible(m_joining);
+  const std::size_t unsent = m_session->unsentEdits();
+  m_unsent->setVisible(m_shared && unsent > 0);
+  m_connection->setToolTip(m_shared ? QString()
+                                    : tr("This document is not shared: File ▸ Share… gives "
+                                         "it a link."));
+  m_unsent->setText(unsent == 1 ? tr("1 edit not yet sent")
+                                : tr("%1 edits not yet sent").arg(unsent));
+}
+
+}  // namespace quire::app

@@ -1,0 +1,50 @@
+// The status bar's contents: whether everything typed is stored ("All changes saved" /
+// "Saving…"), word and character counts, and the connection ("Offline" / "Connecting…" /
+// "Live · N", "Joining…" with a busy bar, "N edits not yet sent").
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+
+#include "app/quire/document_session.h"
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QStatusBar;
+class QTimer;
+
+namespace quire::app {
+
+// Puts its widgets into `bar` (they are the bar's children). Follows one session at a time.
+class StatusPanel : public QObject {
+  Q_OBJECT
+ public:
+  StatusPanel(QStatusBar* bar, QPlainTextEdit* edit, QObject* parent = nullptr);
+  void setSession(DocumentSession* session);
+  void setJoining(bool joining);
+  // Whether the document has routes; a document that is not shared has nothing to send.
+  void setShared(bool shared);
+
+  // What the labels say now (tests and the screenshot check read them).
+  QString saveText() const;
+  QString connectionText() const;
+
+ private:
+  void updateSaved();
+  void updateCounts();
+  void updateConnection();
+
+  QPlainTextEdit* m_edit;
+  QLabel* m_save;
+  QLabel* m_counts;
+  QLabel* m_unsent;
+  QLabel* m_connection;
+  QProgressBar* m_busy;
+  QTimer* m_countTimer;
+  QPointer<DocumentSession> m_session;
+  bool m_joining = false;
+  bool m_shared = false;
+};
+
+}  // namespace quire::app
