@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds build/ (RelWithDebInfo) and starts Quire's main program.
-# Arguments, if any, replace the default ones: scripts/run.sh replay OTHER_TRACE
+# Installs dependencies, builds build/ (RelWithDebInfo) and starts the Quire editor.
+# Arguments go to the editor: scripts/run.sh 'quire://open?...' or scripts/run.sh --db PATH.
+# Without a display (no DISPLAY or WAYLAND_DISPLAY) it runs under xvfb-run, so it still starts.
 set -euo pipefail
 
 # The main program, relative to the repo root. Its CMake target is its file name.
-# Switch to the editor (build/app/quire/quire, no arguments) once it exists.
-program=build/app/cli/quire-cli
-default_args=(replay ../shared/traces/sequential/automerge-paper.json.gz)
+program=build/app/quire/quire
+default_args=()
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -37,4 +37,9 @@ if (($# > 0)); then
 else
   args=("${default_args[@]}")
 fi
-"$program" "${args[@]}"
+if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]] && command -v xvfb-run >/dev/null; then
+  echo "run.sh: no display; starting the editor under xvfb-run" >&2
+  xvfb-run -a "$program" "${args[@]}"
+else
+  "$program" "${args[@]}"
+fi
