@@ -100,6 +100,7 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
           [this](const QUrl& url, net::RouteState state, const QString&) {
             routeChanged(url, state);
           });
+  connect(m_net.get(), &net::WsDocument::peerSynced, this, [this] { m_unsent = 0; });
   connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
 }
 
@@ -181,11 +182,10 @@ void DocumentSession::committed(engine::LV from, engine::LV to, Result<void> res
     emit storageFailed(QString::fromStdString(result.error().toString()));
     return;
   }
-  if (livePeers() > 0) {
-    m_net->sendLocalEdits(from, to);
-  } else {
-    ++m_unsent;  // goes out in the next join's catch-up
-  }
+  // To every connection, dialled or accepted; one that has not finished its hello or join yet
+  // gets these in its catch-up instead.
+  if (m_net->peerCount() == 0) ++m_unsent;  // goes out in the next join's catch-up
+  m_net->sendLocalEdits(from, to);
   if (m_uncommitted == 0) emit saved();
 }
 
@@ -220,8 +220,9 @@ void DocumentSession::updatePresence() {
 }
 
 void DocumentSession::setRoutes(const std::vector<std::string>& routes) {
-  for (const auto& [url, state] : m_routes) m_net->removeRoute(QUrl(url));
-  m_routes.clear();
+  // removeRoute() reports "stopped" at once, which erases from m_routes: loop over a copy.
+  const auto old = std::exchange(m_routes, {});
+  for (const auto& [url, state] : old) m_net->removeRoute(QUrl(url));
   for (const std::string& r : routes) m_net->addRoute(QUrl(QString::fromStdString(r)));
 }
 

@@ -23,6 +23,8 @@ FindBar::FindBar(QPlainTextEdit* edit, QWidget* parent)
       m_status(new QLabel(this)),
       m_replaceRow(new QWidget(this)) {
   m_find->setPlaceholderText(tr("Find"));
+  m_find->setMinimumWidth(200);
+  m_replace->setMinimumWidth(200);
   m_find->setClearButtonEnabled(true);
   m_replace->setPlaceholderText(tr("Replace with"));
   auto* previous = new QPushButton(tr("&Previous"), this);

@@ -26,6 +26,7 @@ int LibraryModel::columnCount(const QModelIndex& parent) const {
 QString LibraryModel::syncState(const Row& row) const {
   const DocumentSession* session = m_workspace->session();
   if (session && session->id() == row.info.id) {
+    if (m_workspace->joining()) return tr("Joining…");
     switch (session->connectionState()) {
       case ConnectionState::Live:
         return tr("Live");

@@ -9,11 +9,11 @@
 #include <QFontDialog>
 #include <QFontMetricsF>
 #include <QHeaderView>
-#include <QKeyEvent>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "app/quire/collab_text_edit.h"
@@ -23,7 +23,6 @@
 #include "app/quire/ui/library_model.h"
 #include "app/quire/ui/people_panel.h"
 #include "app/quire/ui/settings.h"
-#include "app/quire/ui/share_dialog.h"
 #include "app/quire/ui/status_panel.h"
 #include "app/quire/ui/workspace.h"
 
@@ -70,7 +69,12 @@ MainWindow::MainWindow(Workspace* workspace, Preferences prefs, QWidget* parent)
 
   connect(m_workspace, &Workspace::documentOpened, this, &MainWindow::documentOpened);
   connect(m_workspace, &Workspace::documentClosing, this, &MainWindow::documentClosing);
-  connect(m_workspace, &Workspace::libraryChanged, this, [this] {
+  // Every commit changes a row's edited time: re-read the library at most a few times a second.
+  auto* libraryTimer = new QTimer(this);
+  libraryTimer->setSingleShot(true);
+  libraryTimer->setInterval(250);
+  connect(m_workspace, &Workspace::libraryChanged, libraryTimer, qOverload<>(&QTimer::start));
+  connect(libraryTimer, &QTimer::timeout, this, [this] {
     m_library->refresh();
     updateShared();
     selectOpenDocument();
@@ -188,6 +192,8 @@ void MainWindow::buildMenus() {
 
 void MainWindow::buildDocks() {
   m_libraryView->setModel(m_library);
+  m_libraryView->setMinimumWidth(240);
+  m_people->setMinimumWidth(150);
   m_libraryView->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_libraryView->setSelectionMode(QAbstractItemView::SingleSelection);
   m_libraryView->setEditTriggers(QAbstractItemView::EditKeyPressed);
@@ -362,38 +368,6 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue("window/state", saveState());
   m_workspace->closeDocument();
   event->accept();
-}
-
-void MainWindow::testTypeText(const QString& text) {
-  m_edit->setFocus();
-  for (const QChar ch : text) {
-    const int key = ch == QLatin1Char('\n') ? Qt::Key_Return : ch.unicode();
-    const QString t = ch == QLatin1Char('\n') ? QStringLiteral("\r") : QString(ch);
-    QKeyEvent press(QEvent::KeyPress, key, Qt::NoModifier, t);
-    QApplication::sendEvent(m_edit, &press);
-    QKeyEvent release(QEvent::KeyRelease, key, Qt::NoModifier, t);
-    QApplication::sendEvent(m_edit, &release);
-  }
-}
-
-bool MainWindow::testGrab(const QString& path) { return grab().save(path); }
-
-}  // namespace quire::app
-
-namespace quire::app {
-
-void MainWindow::testFind(const QString& text) {
-  m_findBar->showFind(true);
-  m_findBar->setFindText(text);
-  m_findBar->findNext();
-}
-
-bool MainWindow::testGrabShareDialog(const QString& path) {
-  if (!m_workspace->session()) return false;
-  ShareDialog dialog(m_workspace, m_prefs.relayUrl, this);
-  dialog.show();
-  QApplication::processEvents();
-  return dialog.grab().save(path);
 }
 
 }  // namespace quire::app

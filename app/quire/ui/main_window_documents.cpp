@@ -8,6 +8,7 @@
 #include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
@@ -101,13 +102,17 @@ void MainWindow::deleteDocument() {
   if (!id) return;
   auto info = m_workspace->store().info(*id);
   if (!info) return;
-  const auto answer = QMessageBox::warning(
-      this, tr("Delete document"),
-      tr("Delete “%1” from this computer?\n\nIts text and history here are removed. Copies "
-         "other people have are not affected.")
-          .arg(QString::fromStdString(info->title)),
-      QMessageBox::Cancel | QMessageBox::Discard, QMessageBox::Cancel);
-  if (answer != QMessageBox::Discard) return;
+  QMessageBox confirm(
+      QMessageBox::Warning, tr("Delete document"),
+      tr("Delete “%1” from this computer?").arg(QString::fromStdString(info->title)),
+      QMessageBox::Cancel, this);
+  confirm.setInformativeText(
+      tr("Its text and history here are removed. Copies other people "
+         "have are not affected."));
+  QPushButton* remove = confirm.addButton(tr("&Delete"), QMessageBox::DestructiveRole);
+  confirm.setDefaultButton(QMessageBox::Cancel);
+  confirm.exec();
+  if (confirm.clickedButton() != remove) return;
   DocumentSession* open = m_workspace->session();
   if (open && open->id() == *id) m_workspace->closeDocument();
   if (auto r = m_workspace->store().remove(*id); !r) {

@@ -114,7 +114,8 @@ void ShareDialog::refresh() {
   for (const auto& r : routes) m_routes->addItem(QString::fromStdString(r));
   if (routes.empty()) m_routes->addItem(tr("(none yet)"));
   if (m_includeThisComputer->isVisible() && m_includeThisComputer->isChecked()) {
-    routes.push_back(thisComputerRoute().toStdString());
+    const std::string self = thisComputerRoute().toStdString();
+    if (std::find(routes.begin(), routes.end(), self) == routes.end()) routes.push_back(self);
   }
   const bool hasDefault =
       std::find(routes.begin(), routes.end(), m_defaultRelay.toStdString()) != routes.end();

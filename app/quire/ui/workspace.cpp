@@ -170,12 +170,7 @@ void Workspace::dropRoutesToSelf() {
   if (kept.size() != routes->size()) setSessionRoutes(kept);
 }
 
-// DocumentSession::setRoutes removes the old routes while iterating the map that their
-// synchronous "stopped" reports erase from, so the old routes are removed here first, one by
-// one, and the session is handed only new ones.
 void Workspace::setSessionRoutes(const std::vector<std::string>& routes) {
-  for (const std::string& r : m_sessionRoutes)
-    m_session->net().removeRoute(QUrl(QString::fromStdString(r)));
   m_sessionRoutes = routes;
   m_session->setRoutes(routes);
 }
