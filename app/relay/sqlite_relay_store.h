@@ -2,8 +2,11 @@
 // sqlite3 C API. Implements net::RelayStore; PROTOCOL.md, "Relay" (Storage).
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "net/relay_router.h"
 
@@ -38,7 +41,13 @@ class SqliteRelayStore final : public net::RelayStore {
   Result<void> exec(const char* sql);
   Result<sqlite3_stmt*> prepare(sqlite3_stmt*& slot, const char* sql);
 
+  void startCheckpointer(const std::string& path);
+
   sqlite3* m_db = nullptr;
+  std::thread m_checkpointer;
+  std::mutex m_checkpointMutex;
+  std::condition_variable m_checkpointWake;
+  bool m_stopCheckpointer = false;
   sqlite3_stmt* m_state = nullptr;
   sqlite3_stmt* m_items = nullptr;
   sqlite3_stmt* m_insert = nullptr;

@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 // A quire-relay child: stdout on a pipe (read for the "listening on" line), stderr appended to
 // `stderrPath`. SIGKILLed and reaped on destruction if still running.
-ChildProcess startRelay(const std::string& program, const std::vector<std::string>& args,
+[[maybe_unused]] ChildProcess startRelay(const std::string& program, const std::vector<std::string>& args,
                         const std::string& stderrPath) {
   ChildOptions options;
   options.stderrTo = ChildOptions::Stderr::File;
