@@ -28,8 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 // A quire-relay child: stdout on a pipe (read for the "listening on" line), stderr appended to
 // `stderrPath`. SIGKILLed and reaped on destruction if still running.
-[[maybe_unused]] ChildProcess startRelay(const std::string& program, const std::vector<std::string>& args,
-                        const std::string& stderrPath) {
+[[maybe_unused]] ChildProcess startRelay(const std::string& program,
+                                         const std::vector<std::string>& args,
+                                         const std::string& stderrPath) {
   ChildOptions options;
   options.stderrTo = ChildOptions::Stderr::File;
   options.stderrFile = stderrPath;

@@ -35,8 +35,6 @@ Result<void> Workspace::openDocument(const storage::DocumentId& id) {
   auto session = DocumentSession::open(*m_store, *m_queue, id);
   if (!session) return fail(session.error());
   m_session = std::move(*session);
-  auto stored = m_store->routes(id);
-  m_sessionRoutes = stored ? *stored : std::vector<std::string>{};
   m_session->setIdentity(m_identity);
   connect(m_session.get(), &DocumentSession::saved, this, &Workspace::libraryChanged);
   connect(m_session.get(), &DocumentSession::connectionChanged, this,
@@ -167,13 +165,9 @@ void Workspace::dropRoutesToSelf() {
          (anyAddress && (host.isLoopback() || QNetworkInterface::allAddresses().contains(host))));
     if (!mine) kept.push_back(r);
   }
-  if (kept.size() != routes->size()) setSessionRoutes(kept);
+  if (kept.size() != routes->size()) m_session->setRoutes(kept);
 }
 
-void Workspace::setSessionRoutes(const std::vector<std::string>& routes) {
-  m_sessionRoutes = routes;
-  m_session->setRoutes(routes);
-}
 
 Result<void> Workspace::addRoute(const std::string& route) {
   if (!m_session) return fail(Error::invalidArgument("no document is open"));
@@ -182,7 +176,7 @@ Result<void> Workspace::addRoute(const std::string& route) {
   if (std::find(routes->begin(), routes->end(), route) != routes->end()) return {};
   routes->push_back(route);
   if (auto r = m_store->setRoutes(m_session->id(), *routes); !r) return r;
-  setSessionRoutes(*routes);
+  m_session->setRoutes(*routes);
   dropRoutesToSelf();
   emit libraryChanged();
   return {};

@@ -76,7 +76,6 @@ class Workspace : public QObject {
             std::unique_ptr<storage::AppendQueue> queue);
   void restartListener();
   void dropRoutesToSelf();
-  void setSessionRoutes(const std::vector<std::string>& routes);
   void adoptTitleFromText();
 
   std::unique_ptr<storage::DocumentStore> m_store;
@@ -84,7 +83,6 @@ class Workspace : public QObject {
   std::unique_ptr<DocumentSession> m_session;
   // Recreated for each open document: WsListener has no way to stop serving one.
   std::unique_ptr<net::WsListener> m_listener;
-  std::vector<std::string> m_sessionRoutes;  // what the session was last given
   QString m_listenAddress;
   Identity m_identity;
   bool m_joining = false;
