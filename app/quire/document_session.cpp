@@ -81,10 +81,16 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
             // against where the caret is now, or a click at the old numbers would be ignored.
             if (auto c = m_doc.resolveAnchor(m_cursorAnchor)) m_cursor = *c;
             if (auto a = m_doc.resolveAnchor(m_selectionAnchor)) m_anchor = *a;
+            // After a replacement the patch is the whole new text over the empty one, which
+            // documentReplaced already told the widget to show: passing it on would show the
+            // text twice.
+            if (std::exchange(m_replaced, false)) return;
             emit remoteEdited(patches);
           });
-  connect(m_net.get(), &net::WsDocument::documentReplaced, this,
-          &DocumentSession::documentReplaced);
+  connect(m_net.get(), &net::WsDocument::documentReplaced, this, [this] {
+    m_replaced = true;
+    emit documentReplaced();
+  });
   connect(m_net.get(), &net::WsDocument::presenceChanged, this, [this](const net::Presence& p) {
     // Someone new: a relay room does not tell them where the others are (presence is re-sent
     // only every 10 s), so say where this person is now.

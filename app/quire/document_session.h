@@ -85,7 +85,8 @@ class DocumentSession : public QObject {
  signals:
   // Remote edits, already applied to the document: show them (TextBinding does).
   void remoteEdited(const std::vector<engine::Patch>& patches);
-  // A relay snapshot replaced the (empty) document; the text is document().text().
+  // A relay snapshot replaced the (empty) document; the text is document().text(). (No
+  // remoteEdited follows for the replacement itself.)
   void documentReplaced();
   void presenceChanged(const net::Presence& presence);
   void presenceLeft(const engine::ReplicaId& replica);
@@ -121,6 +122,7 @@ class DocumentSession : public QObject {
   QElapsedTimer m_clock;
   std::size_t m_uncommitted = 0;
   std::size_t m_unsent = 0;
+  bool m_replaced = false;  // documentReplaced was just emitted; its patch is not passed on
   std::shared_ptr<bool> m_alive;  // the queue's callbacks check it (they run on its thread)
 };
 

@@ -3,8 +3,13 @@
 // and without moving the local caret away from the text it was in. Undo and redo are the
 // engine's per-user ones (the widget's own undo stack is off). Remote people's carets and
 // selections are drawn over the text in their colours, with their names.
+//
+// A long text is shown in slices, one per event-loop turn (loadProgress reports them), so
+// opening or joining a multi-megabyte document never freezes the window; meanwhile the widget
+// holds a prefix of the text, and typing, remote patches and undo work on that prefix as usual.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -43,18 +48,26 @@ class TextBinding : public QObject {
   std::uint32_t toCodePoints(int utf16) const;
   int toUtf16(std::uint32_t codePoints) const;
 
+  // Whether part of the text is still to be shown (see loadProgress).
+  bool loading() const { return m_loaded < m_mirror.size(); }
+
   // Remote presences shown now (for tests and the people list).
   const std::map<engine::ReplicaId, net::Presence>& presences() const { return m_presences; }
 
  signals:
   // A local edit could not be applied to the engine (should not happen; the text is reloaded).
   void bindingFailed(const QString& error);
+  // A long text is being shown: `shown` of `total` UTF-16 units so far (equal: done).
+  void loadProgress(qint64 shown, qint64 total);
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void reload();
+  void loadSlice();
+  // A position in the text clamped to what the widget shows (while loading, a prefix).
+  int shown(int utf16) const { return std::min(utf16, m_loaded); }
   void contentsChanged(int position, int removed, int added);
   void applyRemote(const std::vector<engine::Patch>& patches);
   void flush(bool restoreCaret);
@@ -70,8 +83,14 @@ class TextBinding : public QObject {
   CollabTextEdit* m_edit;
   QTextDocument* m_document;
   DocumentSession* m_session;
-  // The text as the engine has it (UTF-16, '\n' for newlines), in step with the widget.
+  // The text as the engine has it (UTF-16, '\n' for newlines), in step with the widget: the
+  // widget shows its first m_loaded units (all of it, once loaded).
   QString m_mirror;
+  int m_loaded = 0;
+  bool m_sliceQueued = false;
+  // The caret could not be put back where its anchors say (that text was not shown yet):
+  // try again when it is.
+  bool m_caretDeferred = false;
   bool m_hasSurrogates = false;
   int m_applying = 0;  // > 0 while the binding itself changes the widget
   // Where the local caret and selection anchor are, as engine anchors, so remote edits leave
