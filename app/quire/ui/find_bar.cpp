@@ -35,6 +35,12 @@ FindBar::FindBar(QPlainTextEdit* edit, QWidget* parent)
   close->setToolTip(tr("Close (Esc)"));
   auto* replaceOne = new QPushButton(tr("&Replace"), m_replaceRow);
   auto* replaceEvery = new QPushButton(tr("Replace &All"), m_replaceRow);
+  // Names for tests and accessibility tools.
+  m_find->setObjectName(QStringLiteral("findText"));
+  m_replace->setObjectName(QStringLiteral("replaceText"));
+  m_status->setObjectName(QStringLiteral("findStatus"));
+  replaceOne->setObjectName(QStringLiteral("replace"));
+  replaceEvery->setObjectName(QStringLiteral("replaceAll"));
 
   auto* top = new QHBoxLayout;
   top->addWidget(m_find, 1);

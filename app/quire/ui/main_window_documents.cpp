@@ -27,6 +27,13 @@ namespace {
 
 QString message(const Error& error) { return QString::fromStdString(error.message()); }
 
+// Where the file dialogs start: the Documents folder, else the home folder. A folder that does
+// not exist would make QFileDialog offer its name as the file to open, or start elsewhere.
+QString startFolder() {
+  const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+  return QFileInfo(documents).isDir() ? documents : QDir::homePath();
+}
+
 }  // namespace
 
 void MainWindow::restoreLastDocument() {
@@ -114,7 +121,12 @@ void MainWindow::deleteDocument() {
   confirm.exec();
   if (confirm.clickedButton() != remove) return;
   DocumentSession* open = m_workspace->session();
-  if (open && open->id() == *id) m_workspace->closeDocument();
+  if (open && open->id() == *id) {
+    m_workspace->closeDocument();
+    // documentClosing() ran while the session was still the workspace's: show it is gone.
+    updateTitle();
+    updateActions();
+  }
   if (auto r = m_workspace->store().remove(*id); !r) {
     return showError(tr("Could not delete"), message(r.error()));
   }
@@ -125,8 +137,7 @@ void MainWindow::deleteDocument() {
 
 void MainWindow::importFile() {
   const QString path = QFileDialog::getOpenFileName(
-      this, tr("Import a text file"),
-      QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation),
+      this, tr("Import a text file"), startFolder(),
       tr("Text and Markdown (*.txt *.md *.markdown *.text);;All files (*)"));
   if (path.isEmpty()) return;
   auto id = m_workspace->store().importFile(QFile::encodeName(path).toStdString(),
@@ -146,8 +157,7 @@ void MainWindow::exportFile() {
   name.replace(QLatin1Char('/'), QLatin1Char('-'));
   const QString path = QFileDialog::getSaveFileName(
       this, tr("Export"),
-      QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
-          .filePath(name + QStringLiteral(".md")),
+      QDir(startFolder()).filePath(name + QStringLiteral(".md")),
       tr("Markdown (*.md);;Text (*.txt);;All files (*)"));
   if (path.isEmpty()) return;
   m_workspace->flush();

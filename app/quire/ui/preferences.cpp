@@ -69,6 +69,11 @@ PreferencesDialog::PreferencesDialog(const Preferences& prefs, QWidget* parent)
       m_relay(new QLineEdit(prefs.relayUrl, this)),
       m_listen(new QLineEdit(prefs.listenAddress, this)) {
   setWindowTitle(tr("Preferences"));
+  // Names for tests and accessibility tools.
+  m_name->setObjectName(QStringLiteral("name"));
+  m_colour->setObjectName(QStringLiteral("colour"));
+  m_relay->setObjectName(QStringLiteral("relayUrl"));
+  m_listen->setObjectName(QStringLiteral("listenAddress"));
   m_relay->setPlaceholderText(QStringLiteral("wss://relay.example.org"));
   m_listen->setPlaceholderText(tr("e.g. 0.0.0.0:7400 (empty: do not listen)"));
   connect(m_colour, &QPushButton::clicked, this, &PreferencesDialog::chooseColour);
