@@ -44,6 +44,10 @@ void UndoManager::record(LV begin, LV end, LastKind kind, std::uint64_t nowMs, b
   m_redo.clear();
   bool fresh = !m_open || kind != m_lastKind || nowMs < m_lastMs || nowMs - m_lastMs > m_pauseMs ||
                wordBoundary;
+  if (m_explicitDepth > 0) {
+    fresh = !m_explicitStarted;
+    m_explicitStarted = true;
+  }
   if (fresh || m_undo.empty()) m_undo.emplace_back();
   auto& ranges = m_undo.back().ranges;
   if (!ranges.empty() && ranges.back().second == begin)
@@ -53,6 +57,15 @@ void UndoManager::record(LV begin, LV end, LastKind kind, std::uint64_t nowMs, b
   m_open = true;
   m_lastKind = kind;
   m_lastMs = nowMs;
+}
+
+void UndoManager::beginGroup() {
+  if (m_explicitDepth++ == 0) m_explicitStarted = false;
+}
+
+void UndoManager::endGroup() {
+  if (m_explicitDepth == 0) return;
+  if (--m_explicitDepth == 0) m_open = false;
 }
 
 LV UndoManager::liveCopy(LV lv) const {

@@ -34,6 +34,11 @@ class UndoManager {
   [[nodiscard]] Result<void> remove(std::uint32_t pos, std::uint32_t count, std::uint64_t nowMs);
   // Ends the current group (the caret moved, the document was saved, ...).
   void breakGroup();
+  // Every edit between beginGroup() and the matching endGroup() is one undo step, whatever
+  // its kind or timing (a replace-all, a replaced selection). Nestable; endGroup() of the
+  // outermost also ends the group, so the next edit starts a new one.
+  void beginGroup();
+  void endGroup();
 
   bool canUndo() const { return !m_undo.empty(); }
   bool canRedo() const { return !m_redo.empty(); }
@@ -57,6 +62,8 @@ class UndoManager {
   std::vector<Group> m_undo;
   std::vector<Group> m_redo;
   bool m_open = false;  // the top undo group still accepts edits
+  int m_explicitDepth = 0;        // beginGroup() calls not yet ended
+  bool m_explicitStarted = false;  // the explicit group has its first edit (its own group)
   LastKind m_lastKind = LastKind::None;
   std::uint64_t m_lastMs = 0;
   bool m_lastWasSpace = false;

@@ -64,6 +64,9 @@ class DocumentSession : public QObject {
   // Per-user undo/redo: the patches to show and where the caret goes. Empty: nothing to do.
   std::optional<engine::UndoStep> undo();
   std::optional<engine::UndoStep> redo();
+  // The local edits between these are one undo step (engine::UndoManager::beginGroup).
+  void beginUndoGroup() { m_undo.beginGroup(); }
+  void endUndoGroup() { m_undo.endGroup(); }
   bool canUndo() const { return m_undo.canUndo(); }
   bool canRedo() const { return m_undo.canRedo(); }
   // The caret moved (or the selection changed) without an edit: ends the undo group and

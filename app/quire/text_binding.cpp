@@ -339,6 +339,13 @@ void TextBinding::redo() {
   if (auto step = m_session->redo()) applyStep(*step);
 }
 
+void TextBinding::beginEditGroup() {
+  flushRemote();
+  m_session->beginUndoGroup();
+}
+
+void TextBinding::endEditGroup() { m_session->endUndoGroup(); }
+
 void TextBinding::caretMoved() {
   if (m_applying > 0) return;
   m_caretDeferred = false;  // the person (or code) put it somewhere: that is where it is

@@ -44,6 +44,10 @@ class TextBinding : public QObject {
   // Per-user undo/redo through the engine; the caret goes where the step says.
   void undo();
   void redo();
+  // The widget edits made between these (by code: a replace-all) are one undo step. Shows
+  // waiting remote patches first, so the edits apply to the engine's text.
+  void beginEditGroup();
+  void endEditGroup();
   // Code point <-> UTF-16 position in the current text (surrogate pairs count once / twice).
   std::uint32_t toCodePoints(int utf16) const;
   int toUtf16(std::uint32_t codePoints) const;

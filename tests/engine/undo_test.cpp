@@ -143,6 +143,41 @@ TEST_CASE("breakGroup ends the current group", "[engine][undo]") {
   CHECK(doc.text() == "");
 }
 
+TEST_CASE("beginGroup/endGroup make one step of mixed edits, breaks and pauses", "[engine][undo]") {
+  Document doc(replicaId(1));
+  UndoManager undo(doc, kPauseMs);
+  std::uint64_t t = 0;
+  typeAt(undo, 0, U"cat dog cat", t);
+  undo.breakGroup();
+  // A replace-all of "cat" by "fox": delete + insert twice, with a break and a long pause
+  // inside, and a nested group around the second replacement.
+  undo.beginGroup();
+  REQUIRE(errorOf(undo.remove(0, 3, t)) == "");
+  REQUIRE(errorOf(undo.insert(0, "fox", t)) == "");
+  undo.breakGroup();
+  t += 10 * kPauseMs;
+  undo.beginGroup();
+  REQUIRE(errorOf(undo.remove(8, 3, t)) == "");
+  REQUIRE(errorOf(undo.insert(8, "fox", t)) == "");
+  undo.endGroup();
+  undo.endGroup();
+  undo.endGroup();  // unmatched: ignored
+  REQUIRE(doc.text() == "fox dog fox");
+  // The next edit after the group is a group of its own, though it is a quick insert.
+  REQUIRE(errorOf(undo.insert(11, "!", t + 1)) == "");
+
+  REQUIRE(step(doc, undo).has_value());
+  CHECK(doc.text() == "fox dog fox");
+  REQUIRE(step(doc, undo).has_value());
+  CHECK(doc.text() == "cat dog cat");  // the whole replace-all in one step
+  REQUIRE(step(doc, undo, true).has_value());
+  CHECK(doc.text() == "fox dog fox");
+  REQUIRE(step(doc, undo).has_value());
+  CHECK(doc.text() == "cat dog cat");
+  REQUIRE(step(doc, undo).has_value());
+  CHECK(doc.text() == "cat dog ");  // then the typing, by word as before
+}
+
 TEST_CASE("undo puts the caret where the change was", "[engine][undo]") {
   Document doc(replicaId(1));
   UndoManager undo(doc, kPauseMs);

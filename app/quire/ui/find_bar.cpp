@@ -145,8 +145,10 @@ void FindBar::replaceCurrent() {
   QTextCursor c = m_edit->textCursor();
   const Qt::CaseSensitivity cs = m_case->isChecked() ? Qt::CaseSensitive : Qt::CaseInsensitive;
   if (c.hasSelection() && c.selectedText().compare(m_find->text(), cs) == 0) {
+    emit editGroupBegins();
     c.insertText(m_replace->text());
     m_edit->setTextCursor(c);
+    emit editGroupEnds();
   }
   findNext();
 }
@@ -155,7 +157,9 @@ int FindBar::replaceAll() {
   const QString needle = m_find->text();
   if (needle.isEmpty()) return 0;
   int count = 0;
-  // One edit per match (no edit block), so the binding sees each as an ordinary edit.
+  // One edit per match (no edit block), so the binding sees each as an ordinary edit, and
+  // other people's text between the matches is left alone; one undo step for all of them.
+  emit editGroupBegins();
   QTextCursor c(m_edit->document());
   for (;;) {
     c = m_edit->document()->find(needle, c, baseFlags());
@@ -163,6 +167,7 @@ int FindBar::replaceAll() {
     c.insertText(m_replace->text());
     ++count;
   }
+  emit editGroupEnds();
   m_status->setText(count == 1 ? tr("1 replaced") : tr("%1 replaced").arg(count));
   return count;
 }

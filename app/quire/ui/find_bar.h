@@ -30,6 +30,11 @@ class FindBar : public QWidget {
   // Replaces every match; returns how many.
   int replaceAll();
 
+ signals:
+  // Around a replacement (one match or all): the edits between them are one undo step.
+  void editGroupBegins();
+  void editGroupEnds();
+
  protected:
   void keyPressEvent(QKeyEvent* event) override;
 
