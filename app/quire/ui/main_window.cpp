@@ -53,6 +53,12 @@ MainWindow::MainWindow(Workspace* workspace, Preferences prefs, QWidget* parent)
   layout->addWidget(m_edit, 1);
   layout->addWidget(m_findBar);
   setCentralWidget(central);
+  connect(m_findBar, &FindBar::editGroupBegins, this, [this] {
+    if (m_binding) m_binding->beginEditGroup();
+  });
+  connect(m_findBar, &FindBar::editGroupEnds, this, [this] {
+    if (m_binding) m_binding->endEditGroup();
+  });
 
   Settings settings;
   QFont font = QApplication::font();
