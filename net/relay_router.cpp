@@ -236,6 +236,10 @@ void RelayRouter::join(ConnId id, Conn& conn, std::string_view hex, Output& out)
     close(id, conn, "cannot read the room's store", out);
     return;
   }
+  // How much is coming, so the joiner can show progress (clients ignore texts they do not know).
+  std::size_t bytes = 0;
+  for (const RelayItem& item : *items) bytes += item.bytes.size();
+  sendText(id, "replay " + std::to_string(items->size()) + " " + std::to_string(bytes), out);
   for (RelayItem& item : *items) out.messages.push_back({id, false, std::move(item.bytes)});
   sendText(id, "joined " + std::to_string(state.lastSeq), out);
   Room& room = m_rooms[*key];

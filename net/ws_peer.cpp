@@ -196,6 +196,15 @@ void WsDocument::wire(PeerId peer, QWebSocket* socket) {
   connect(socket, &QWebSocket::textMessageReceived, this,
           [this, peer](const QString& text) { receiveText(peer, text); });
   connect(socket, &QWebSocket::disconnected, this, [this, peer] { detach(peer); });
+  // A large stored item arrives in WebSocket frames (the relay's QWebSocket cuts messages into
+  // frames of at most 512 KiB): count them as they come, for the join's progress.
+  connect(socket, &QWebSocket::binaryFrameReceived, this,
+          [this, peer](const QByteArray& frame, bool) {
+            auto it = m_replays.find(peer);
+            if (it == m_replays.end()) return;
+            it->second.received = std::min(it->second.total, it->second.received + frame.size());
+            emit joinProgress(it->second.received, it->second.total);
+          });
 }
 
 void WsDocument::receiveText(PeerId peer, const QString& text) {
@@ -212,9 +221,25 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
     if (Route* route = routeOf(peer)) route->peer = direct;
     return;
   }
+  if (room && !room->joined()) {
+    // "replay ITEMS BYTES" comes before the stored items (PROTOCOL.md, "Relay").
+    const QStringList words = text.split(QLatin1Char(' '));
+    bool ok = words.size() == 3 && words[0] == QLatin1String("replay");
+    const qint64 bytes = ok ? words[2].toLongLong(&ok) : 0;
+    if (ok && bytes > 0) {
+      m_replays[peer] = Replay{bytes, 0};
+      emit joinProgress(0, bytes);
+    }
+  }
   SyncHub::Output out = m_hub.receiveText(peer, text.toStdString());
   if (!persist(peer, out)) return;
   const bool joined = !out.joined.empty();
+  if (joined) {
+    if (auto it = m_replays.find(peer); it != m_replays.end()) {
+      emit joinProgress(it->second.total, it->second.total);
+      m_replays.erase(it);
+    }
+  }
   handle(std::move(out));
   if (joined) {
     if (Route* route = routeOf(peer)) {
@@ -311,6 +336,7 @@ void WsDocument::detach(PeerId peer) {
   m_sockets.erase(it);
   m_awaiting.erase(peer);
   m_helloSeen.erase(peer);
+  m_replays.erase(peer);
   m_closeReason.erase(peer);
   m_hub.removePeer(peer);
   socket->disconnect(this);

@@ -123,6 +123,9 @@ class WsDocument : public QObject {
   void presenceLeft(const engine::ReplicaId& replica);
   // A snapshot from a relay replaced the (empty) document wholesale (patchesApplied follows).
   void documentReplaced();
+  // Joining a relay room: `received` of the `total` bytes of stored items the relay announced
+  // (its "replay" line) have arrived; the last report has received == total.
+  void joinProgress(qint64 received, qint64 total);
   void routeStateChanged(const QUrl& url, RouteState state, const QString& detail);
 
  private:
@@ -167,6 +170,12 @@ class WsDocument : public QObject {
   // Version a peer announced in its hello, until this side includes it (then peerSynced).
   std::map<PeerId, engine::VersionVector> m_awaiting;
   std::map<PeerId, bool> m_helloSeen;
+  // Relay rooms replaying their stored items: bytes announced, bytes received so far.
+  struct Replay {
+    qint64 total = 0;
+    qint64 received = 0;
+  };
+  std::map<PeerId, Replay> m_replays;
   std::map<PeerId, QString> m_closeReason;  // reason this side gave when closing
 };
 

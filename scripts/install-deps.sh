@@ -10,6 +10,9 @@ packages=(
   # used by the build, the scripts and the sanitizer/fuzz builds
   libzstd-dev libexpected-dev ninja-build clang libclang-rt-14-dev
   libxkbcommon-dev zlib1g-dev openssl
+  # scripts/check-packages.sh: desktop entry, metainfo and unit checks, the quire:// handler
+  # through xdg-open, pgrep; adduser is a Depends of the quire-relay package it installs
+  desktop-file-utils appstream xdg-utils systemd procps adduser
 )
 
 missing=()

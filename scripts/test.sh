@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds everything in build/ and runs every test with ctest,
-# then builds the engine and net tests with ASan + UBSan in build-asan/ and runs their decoder
-# fuzz/robustness tests there. Exits non-zero, naming the stage, on any failure.
+# Installs dependencies, builds everything in build/ and runs every test with ctest, makes the
+# .deb packages there and checks them (scripts/check-packages.sh: installed for real only with
+# CI=true as root), then builds the engine and net tests with ASan + UBSan in build-asan/ and
+# runs their decoder fuzz/robustness tests there. Exits non-zero, naming the stage, on any failure.
 set -euo pipefail
 
 jobs=2
@@ -64,6 +65,12 @@ ctest_log=build/ctest-summary.log
   --timeout "$test_timeout" -j"$jobs" | tee "$ctest_log"
 ctest_total=$(sed -n 's/.*tests failed out of \([0-9][0-9]*\).*/\1/p' "$ctest_log" | tail -n 1)
 
+begin "build and check the .deb packages (cpack in build/, scripts/check-packages.sh)"
+(cd build && cpack -G DEB)
+package_log=build/package-checks.log
+scripts/check-packages.sh build | tee "$package_log"
+package_checks=$(sed -n 's/^package checks: \([0-9][0-9]*\) passed.*/\1/p' "$package_log" | tail -n 1)
+
 begin "configure build-asan/ (ASan + UBSan)"
 # shellcheck disable=SC2046
 cmake -S . -B build-asan $(generator_for build-asan) \
@@ -99,5 +106,5 @@ done
 
 stage="done"
 echo
-echo "test.sh: all stages passed (ctest in build/: ${ctest_total:-?} tests; under ASan + UBSan: ${asan_cases:-?} test cases)"
-echo "tests: $(( ${ctest_total:-0} + ${asan_cases:-0} )) passed, 0 failed"
+echo "test.sh: all stages passed (ctest in build/: ${ctest_total:-?} tests; package checks: ${package_checks:-?}; under ASan + UBSan: ${asan_cases:-?} test cases)"
+echo "tests: $(( ${ctest_total:-0} + ${package_checks:-0} + ${asan_cases:-0} )) passed, 0 failed"

@@ -13,6 +13,7 @@
 #include "app/cli/peer_commands.h"
 #include "app/cli/replay_command.h"
 #include "app/cli/type_command.h"
+#include "quire/version.h"
 
 namespace {
 

@@ -107,6 +107,7 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
             routeChanged(url, state);
           });
   connect(m_net.get(), &net::WsDocument::peerSynced, this, [this] { m_unsent = 0; });
+  connect(m_net.get(), &net::WsDocument::joinProgress, this, &DocumentSession::joinProgress);
   connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
 }
 

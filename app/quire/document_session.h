@@ -94,6 +94,8 @@ class DocumentSession : public QObject {
   void presenceChanged(const net::Presence& presence);
   void presenceLeft(const engine::ReplicaId& replica);
   void connectionChanged(ConnectionState state, int livePeers);
+  // Joining through a relay: bytes of the room's stored items received so far, of `total`.
+  void joinProgress(qint64 received, qint64 total);
   // Every local edit so far is committed (the window can say "saved").
   void saved();
   // An edit could not be stored; it stays in memory and is retried (storage/SCHEMA.md).

@@ -7,8 +7,10 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
 #include <QTimer>
+#include <QUrl>
 
 #include "app/quire/ui/app_icon.h"
 #include "app/quire/ui/main_window.h"
@@ -17,15 +19,18 @@
 #include "app/quire/ui/workspace.h"
 #include "net/crypto.h"
 #include "net/tls.h"
+#include "quire/version.h"
 
 namespace {
 
 constexpr char kHelp[] =
-    "Usage: quire [--db PATH] [LINK]\n"
+    "Usage: quire [--db PATH] [LINK | FILE]\n"
     "The Quire editor: write alone or together; every keystroke is stored.\n"
     "\n"
     "  LINK        a share link (quire://open?...) to open; if an editor is already\n"
     "              running on the same database, it opens the link there\n"
+    "  FILE        a text or Markdown file (path or file:// URL) to import as a new\n"
+    "              document\n"
     "  --db PATH   the library database (default ~/.local/share/quire/quire.db,\n"
     "              the same one quire-cli uses)\n"
     "  --version   print the version and exit\n"
@@ -83,7 +88,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "quire: one link at a time\n%s", kHelp);
     return 2;
   }
-  const QString link = parser.positionalArguments().value(0);
+  // A file named by a relative path means the same file to an editor already running elsewhere.
+  QString link = parser.positionalArguments().value(0);
+  if (!link.isEmpty() && QUrl(link).scheme().isEmpty() && QFileInfo(link).isFile())
+    link = QFileInfo(link).absoluteFilePath();
   const QString dbPath = parser.isSet(dbOption)
                              ? QDir::current().absoluteFilePath(parser.value(dbOption))
                              : defaultDatabasePath();
@@ -129,7 +137,7 @@ int main(int argc, char** argv) {
     QObject::connect(&instance, &quire::app::SingleInstanceServer::messageReceived, window.get(),
                      [w = window.get()](const QString& message) {
                        w->bringToFront();
-                       if (message != QLatin1String("raise")) w->openLink(message);
+                       if (message != QLatin1String("raise")) w->openArgument(message);
                      });
   }
   quire::app::quitOnTerminationSignals([w = window.get()] { w->close(); });
@@ -140,7 +148,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   // After the event loop starts, so an error dialog has a window under it.
   if (!link.isEmpty()) {
-    QTimer::singleShot(0, window.get(), [w = window.get(), link] { w->openLink(link); });
+    QTimer::singleShot(0, window.get(), [w = window.get(), link] { w->openArgument(link); });
   }
   if (parser.isSet(shotOption)) {
     const QString text = parser.value(typeOption);

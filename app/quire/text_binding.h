@@ -54,6 +54,9 @@ class TextBinding : public QObject {
 
   // Whether part of the text is still to be shown (see loadProgress).
   bool loading() const { return m_loaded < m_mirror.size(); }
+  // UTF-16 units shown so far, and of the whole text.
+  qint64 shownLength() const { return m_loaded; }
+  qint64 textLength() const { return m_mirror.size(); }
 
   // Remote presences shown now (for tests and the people list).
   const std::map<engine::ReplicaId, net::Presence>& presences() const { return m_presences; }

@@ -1,8 +1,10 @@
 // quire-relay: routes and stores sealed frames among the peers of each room (PROTOCOL.md,
-// "Relay"). This file is wiring: options, the SQLite store, the router, the WebSocket server,
-// SIGTERM/SIGINT.
+// "Relay"). This file is wiring: options (command line over --config file), the SQLite store,
+// the router, the WebSocket server, SIGTERM/SIGINT.
+#include <climits>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,15 +12,18 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
 #include <QHostAddress>
 #include <QSslConfiguration>
 #include <QTimer>
 #include <signal.h>
 
 #include "app/relay/sqlite_relay_store.h"
+#include "engine/result.h"
 #include "net/relay_router.h"
 #include "net/relay_server.h"
 #include "net/tls.h"
+#include "quire/version.h"
 
 namespace {
 
@@ -59,12 +64,94 @@ std::optional<ListenAddress> parseListen(const QString& text) {
   return out;
 }
 
-// A positive integer option, or nullopt (and a usage message) if malformed.
-std::optional<qulonglong> positive(const QCommandLineParser& parser, const QString& name) {
+// The options a --config file may set: every option that takes a value, except --config.
+const QStringList kConfigKeys = {
+    QStringLiteral("listen"),          QStringLiteral("db"),
+    QStringLiteral("max-frame-bytes"), QStringLiteral("max-room-bytes"),
+    QStringLiteral("max-messages-per-second"), QStringLiteral("idle-timeout-ms"),
+    QStringLiteral("max-connections-per-ip"),  QStringLiteral("tls-cert"),
+    QStringLiteral("tls-key"),
+};
+
+struct ConfigValue {
+  QString value;
+  int line = 0;
+};
+using ConfigFile = std::map<QString, ConfigValue>;
+
+// Reads a --config file: "key = value" lines, keys from kConfigKeys, '#' starts a comment line,
+// blank lines are skipped. Fails naming the file and line on an unknown, repeated or empty key
+// or value; values are checked later, with the command line's.
+quire::Result<ConfigFile> readConfig(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+    return quire::fail(quire::Error::io(path.toStdString() + ": " +
+                                        file.errorString().toStdString()));
+  ConfigFile out;
+  int number = 0;
+  while (!file.atEnd()) {
+    ++number;
+    const QString line = QString::fromUtf8(file.readLine()).trimmed();
+    if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
+    const std::string where = path.toStdString() + ":" + std::to_string(number) + ": ";
+    const qsizetype equals = line.indexOf(QLatin1Char('='));
+    if (equals < 0)
+      return quire::fail(quire::Error::invalidArgument(where + "expected 'key = value'"));
+    const QString key = line.left(equals).trimmed();
+    const QString value = line.mid(equals + 1).trimmed();
+    if (!kConfigKeys.contains(key)) {
+      return quire::fail(quire::Error::invalidArgument(
+          where + "unknown key '" + key.toStdString() + "' (keys: " +
+          kConfigKeys.join(QStringLiteral(", ")).toStdString() + ")"));
+    }
+    if (value.isEmpty())
+      return quire::fail(quire::Error::invalidArgument(where + key.toStdString() + " has no value"));
+    if (out.count(key)) {
+      return quire::fail(quire::Error::invalidArgument(
+          where + key.toStdString() + " is already set on line " +
+          std::to_string(out[key].line)));
+    }
+    out[key] = ConfigValue{value, number};
+  }
+  return out;
+}
+
+// Option values: the command line wins over the --config file, which wins over the defaults.
+class Settings {
+ public:
+  Settings(const QCommandLineParser& parser, QString configPath, ConfigFile config)
+      : m_parser(parser), m_configPath(std::move(configPath)), m_config(std::move(config)) {}
+
+  bool isSet(const QString& name) const { return m_parser.isSet(name) || m_config.count(name); }
+  QString value(const QString& name) const {
+    if (m_parser.isSet(name)) return m_parser.value(name);
+    if (auto it = m_config.find(name); it != m_config.end()) return it->second.value;
+    return m_parser.value(name);
+  }
+  // Where a value came from, for messages: "--listen", "relay.conf:3: listen" or the default.
+  std::string origin(const QString& name) const {
+    if (auto it = m_config.find(name); !m_parser.isSet(name) && it != m_config.end())
+      return m_configPath.toStdString() + ":" + std::to_string(it->second.line) + ": " +
+             name.toStdString();
+    return "--" + name.toStdString();
+  }
+
+ private:
+  const QCommandLineParser& m_parser;
+  QString m_configPath;
+  ConfigFile m_config;
+};
+
+// A positive integer option no larger than `max`, or nullopt after a usage message.
+std::optional<qulonglong> positive(const Settings& settings, const QString& name,
+                                   qulonglong max = ULLONG_MAX) {
   bool ok = false;
-  const qulonglong value = parser.value(name).toULongLong(&ok);
-  if (!ok || value == 0) return std::nullopt;
-  return value;
+  const qulonglong value = settings.value(name).toULongLong(&ok);
+  if (ok && value > 0 && value <= max) return value;
+  usageError(settings.origin(name) + " wants a positive integer" +
+             (max == ULLONG_MAX ? "" : " up to " + std::to_string(max)) + ", got '" +
+             settings.value(name).toStdString() + "'");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -87,6 +174,11 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addOptions({
+      {QStringLiteral("config"),
+       QStringLiteral("Read options from FILE, 'key = value' lines named after the long options "
+                      "below ('#' comments); the command line overrides it. The packaged "
+                      "service uses /etc/quire/relay.conf."),
+       QStringLiteral("FILE")},
       {QStringLiteral("listen"),
        QStringLiteral("Address and port; port 0 picks a free one (default 127.0.0.1:7071)."),
        QStringLiteral("ADDR:PORT"), QStringLiteral("127.0.0.1:7071")},
@@ -132,20 +224,30 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (!parser.positionalArguments().isEmpty()) return usageError("unexpected arguments");
-  const bool tlsCert = parser.isSet(QStringLiteral("tls-cert"));
-  if (tlsCert != parser.isSet(QStringLiteral("tls-key")))
+  ConfigFile config;
+  const QString configPath = parser.value(QStringLiteral("config"));
+  if (parser.isSet(QStringLiteral("config"))) {
+    auto read = readConfig(configPath);
+    if (!read) return usageError(read.error().message());
+    config = std::move(*read);
+  }
+  const Settings settings(parser, configPath, std::move(config));
+  const bool tlsCert = settings.isSet(QStringLiteral("tls-cert"));
+  if (tlsCert != settings.isSet(QStringLiteral("tls-key")))
     return usageError("--tls-cert and --tls-key go together");
-  const auto listen = parseListen(parser.value(QStringLiteral("listen")));
-  if (!listen) return usageError("--listen wants ADDR:PORT, e.g. 127.0.0.1:7071");
+  const auto listen = parseListen(settings.value(QStringLiteral("listen")));
+  if (!listen) {
+    return usageError(settings.origin(QStringLiteral("listen")) +
+                      " wants ADDR:PORT, e.g. 127.0.0.1:7071");
+  }
 
   quire::net::RelayLimits limits;
-  const auto frame = positive(parser, QStringLiteral("max-frame-bytes"));
-  const auto room = positive(parser, QStringLiteral("max-room-bytes"));
-  const auto rate = positive(parser, QStringLiteral("max-messages-per-second"));
-  const auto idle = positive(parser, QStringLiteral("idle-timeout-ms"));
-  const auto perIp = positive(parser, QStringLiteral("max-connections-per-ip"));
-  if (!frame || !room || !rate || !idle || !perIp || *rate > 1'000'000 || *perIp > 1'000'000)
-    return usageError("limits must be positive integers");
+  const auto frame = positive(settings, QStringLiteral("max-frame-bytes"));
+  const auto room = positive(settings, QStringLiteral("max-room-bytes"));
+  const auto rate = positive(settings, QStringLiteral("max-messages-per-second"), 1'000'000);
+  const auto idle = positive(settings, QStringLiteral("idle-timeout-ms"));
+  const auto perIp = positive(settings, QStringLiteral("max-connections-per-ip"), 1'000'000);
+  if (!frame || !room || !rate || !idle || !perIp) return kExitUsage;
   limits.maxFrameBytes = *frame;
   limits.maxRoomBytes = *room;
   limits.maxMessagesPerSecond = static_cast<std::uint32_t>(*rate);
@@ -155,8 +257,8 @@ int main(int argc, char** argv) {
   quire::net::trustExtraCertificatesFromEnvironment();
   std::optional<QSslConfiguration> tls;
   if (tlsCert) {
-    auto loaded = quire::net::loadServerTls(parser.value(QStringLiteral("tls-cert")),
-                                            parser.value(QStringLiteral("tls-key")));
+    auto loaded = quire::net::loadServerTls(settings.value(QStringLiteral("tls-cert")),
+                                            settings.value(QStringLiteral("tls-key")));
     if (!loaded) {
       logLine(loaded.error().toString());
       return kExitFailure;
@@ -164,7 +266,8 @@ int main(int argc, char** argv) {
     tls = std::move(*loaded);
   }
 
-  auto store = quire::app::SqliteRelayStore::open(parser.value(QStringLiteral("db")).toStdString());
+  auto store =
+      quire::app::SqliteRelayStore::open(settings.value(QStringLiteral("db")).toStdString());
   if (!store) {
     logLine(store.error().toString());
     return kExitFailure;

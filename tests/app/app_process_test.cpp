@@ -4,6 +4,8 @@
 // with its own HOME and XDG_RUNTIME_DIR, so QSettings and the single-instance socket are its own.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,6 +146,58 @@ TEST_CASE("a malformed link is reported and leaves the library as it was", "[app
   REQUIRE(after.size() == before.size());
   CHECK(after[0].id == before[0].id);
   CHECK(after[0].title == "Kept");
+}
+
+TEST_CASE("quire FILE (Open With) imports the file, by path or file:// URL, here or in the "
+          "running editor",
+          "[app][process]") {
+  Sandbox box;
+  const std::string first = box.dir.file("Grüße.md");
+  const std::string second = box.dir.file("second notes.txt");
+  const std::string firstText = "# Grüße\n日本語 and 😀\n";
+  const std::string secondText = "second file\n";
+  for (const auto& [path, text] : {std::pair{first, firstText}, std::pair{second, secondText}}) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+
+  ChildProcess editor(QUIRE_APP_PATH, {"--db", box.db(), first}, box.options());
+  REQUIRE(editor.started());
+  REQUIRE(waitForLine(editor, "ready", 20s));
+  INFO("stderr: " << editor.err());
+  // Handed to the running editor as a URL with an escaped space, as a file manager passes it.
+  const std::string url = "file://" + box.dir.file("second%20notes.txt");
+  ChildProcess handOff(QUIRE_APP_PATH, {"--db", box.db(), url}, box.options());
+  REQUIRE(handOff.started());
+  auto status = handOff.waitUntil(ChildProcess::Clock::now() + 10s);
+  REQUIRE(status);
+  CHECK(ChildProcess::exitCode(*status) == 0);
+  // Two documents opened, the second after the first.
+  std::vector<std::string> opened;
+  const auto deadline = ChildProcess::Clock::now() + 15s;
+  while (opened.size() < 2 && ChildProcess::Clock::now() < deadline) {
+    auto line = editor.readLine(100ms);
+    if (line && line->rfind("opened ", 0) == 0) opened.push_back(line->substr(7));
+  }
+  REQUIRE(opened.size() == 2);
+  editor.killAndReap();
+
+  auto store = quire::storage::DocumentStore::open(box.db());
+  REQUIRE(store);
+  auto rows = (*store)->list();
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  std::map<std::string, std::string> textByTitle;
+  for (const auto& row : *rows) {
+    auto doc = (*store)->load(row.id);
+    REQUIRE(doc);
+    textByTitle[row.title] = doc->text();
+    CHECK(std::find(opened.begin(), opened.end(), hex(row.id.bytes)) != opened.end());
+  }
+  CHECK(textByTitle["Grüße"] == firstText);
+  CHECK(textByTitle["second notes"] == secondText);
 }
 
 #endif  // QUIRE_APP_PATH

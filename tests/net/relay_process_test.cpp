@@ -136,8 +136,10 @@ TEST_CASE(
     REQUIRE(b.receivedUntil("T:joined 0"));
     for (const std::string& f : kStored) a.socket->sendBinaryMessage(QByteArray::fromStdString(f));
     REQUIRE(b.receivedUntil(kStored.back()));
-    CHECK(b.got == std::vector<std::string>{"T:joined 0", kStored[0], kStored[1]});
-    CHECK(a.got == std::vector<std::string>{"T:joined 0"});  // never echoed to the sender
+    CHECK(b.got ==
+          std::vector<std::string>{"T:replay 0 0", "T:joined 0", kStored[0], kStored[1]});
+    // Never echoed to the sender.
+    CHECK(a.got == std::vector<std::string>{"T:replay 0 0", "T:joined 0"});
 
     // A client that sends a frame before joining is refused with a reason; others carry on.
     Client rude(QString::fromStdString(url));
@@ -156,7 +158,7 @@ TEST_CASE(
     CHECK(big.closeReason.contains(QStringLiteral("frame too large")));
     a.socket->sendTextMessage(QStringLiteral("mark"));
     REQUIRE(a.receivedUntil("T:mark 2"));
-    CHECK(b.got.size() == 3);  // nothing of the oversized frame reached b
+    CHECK(b.got.size() == 4);  // nothing of the oversized frame reached b
 
     a.socket->close();
     b.socket->close();
@@ -166,7 +168,9 @@ TEST_CASE(
     REQUIRE(late.connected());
     late.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
     REQUIRE(late.receivedUntil("T:joined 2"));
-    CHECK(late.got == std::vector<std::string>{kStored[0], kStored[1], "T:joined 2"});
+    const std::string replay =
+        "T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size());
+    CHECK(late.got == std::vector<std::string>{replay, kStored[0], kStored[1], "T:joined 2"});
 
     CHECK(terminate(first, 10000) == 0);
     CHECK(spinUntil([&] { return late.disconnected; }));
@@ -180,7 +184,9 @@ TEST_CASE(
   REQUIRE(again.connected());
   again.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
   REQUIRE(again.receivedUntil("T:joined 2"));
-  CHECK(again.got == std::vector<std::string>{kStored[0], kStored[1], "T:joined 2"});
+  CHECK(again.got ==
+        std::vector<std::string>{"T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size()),
+                                 kStored[0], kStored[1], "T:joined 2"});
   again.socket->close();
   spinUntil([&] { return again.disconnected; });
   CHECK(terminate(second, 10000) == 0);

@@ -60,7 +60,7 @@ TEST_CASE("relay: a joiner gets 'joined 0' for an empty room", "[net][relay]") {
   RelayRouter router(store);
   const auto a = open(router, 0);
   const auto out = router.receiveText(a, "join " + kRoomA, 0);
-  CHECK(sentTo(out, a) == std::vector<std::string>{"T:joined 0"});
+  CHECK(sentTo(out, a) == std::vector<std::string>{"T:replay 0 0", "T:joined 0"});
   CHECK(out.close.empty());
   CHECK(router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 1);
 }
@@ -93,7 +93,9 @@ TEST_CASE("relay: a late joiner gets the stored frames in order, even after ever
   CHECK(router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 0);
   const auto b = open(router, 10);
   const auto out = router.receiveText(b, "join " + kRoomA, 10);
-  CHECK(sentTo(out, b) == std::vector<std::string>{"f1", "f2", "f3", "T:joined 3"});
+  // First how many items and bytes follow (for the joiner's progress), then the items.
+  CHECK(sentTo(out, b) ==
+        std::vector<std::string>{"T:replay 3 6", "f1", "f2", "f3", "T:joined 3"});
 }
 
 TEST_CASE("relay: a snapshot replaces only the frames up to the seq it names", "[net][relay]") {
@@ -116,7 +118,7 @@ TEST_CASE("relay: a snapshot replaces only the frames up to the seq it names", "
 
   const auto c = open(router, 6);
   CHECK(sentTo(router.receiveText(c, "join " + kRoomA, 6), c) ==
-        std::vector<std::string>{"S2", "f3", "T:joined 3"});
+        std::vector<std::string>{"T:replay 2 4", "S2", "f3", "T:joined 3"});
   // New frames continue the numbering after the snapshot.
   (void)router.receiveBinary(a, bytes("f4"), 7);
   CHECK(sentTo(router.receiveText(c, "mark", 8), c) == std::vector<std::string>{"T:mark 4"});
@@ -144,7 +146,7 @@ TEST_CASE("relay: a stale or impossible snapshot is refused and the stored frame
   CHECK(out.close.empty());
   const auto b = open(router, 8);
   CHECK(sentTo(router.receiveText(b, "join " + kRoomA, 8), b) ==
-        std::vector<std::string>{"S3", "f4", "T:joined 4"});
+        std::vector<std::string>{"T:replay 2 4", "S3", "f4", "T:joined 4"});
 }
 
 TEST_CASE("relay: frames before join, bad joins and unknown messages close the connection",
@@ -162,7 +164,7 @@ TEST_CASE("relay: frames before join, bad joins and unknown messages close the c
   CHECK(router.receiveText(c, "mark", 1).messages.empty());
   const auto d = open(router, 0);
   CHECK(sentTo(router.receiveText(d, "join " + kRoomA, 1), d) ==
-        std::vector<std::string>{"T:joined 0"});
+        std::vector<std::string>{"T:replay 0 0", "T:joined 0"});
 }
 
 TEST_CASE("relay: an oversized frame closes its sender and is neither stored nor forwarded",
@@ -319,7 +321,7 @@ TEST_CASE("relay: a transient frame is forwarded to the room but never stored", 
   // A late joiner gets the stored frame only; the next stored frame continues at seq 2.
   const auto late = open(router, 4);
   CHECK(sentTo(router.receiveText(late, "join " + kRoomA, 4), late) ==
-        std::vector<std::string>{"f1", "T:joined 1"});
+        std::vector<std::string>{"T:replay 1 2", "f1", "T:joined 1"});
   (void)router.receiveBinary(b, bytes("f2"), 5);
   CHECK(sentTo(router.receiveText(late, "mark", 6), late) == std::vector<std::string>{"T:mark 2"});
 }
@@ -374,7 +376,7 @@ TEST_CASE("relay: connections over the per-address limit are refused until one d
   // Other addresses are not affected.
   const auto elsewhere = open(router, 2, "198.51.100.8");
   CHECK(sentTo(router.receiveText(elsewhere, "join " + kRoomA, 2), elsewhere) ==
-        std::vector<std::string>{"T:joined 0"});
+        std::vector<std::string>{"T:replay 0 0", "T:joined 0"});
 
   // Closing is not enough (the socket is still open); disconnect frees the slot.
   (void)router.receiveText(conns[0], "bogus", 3);

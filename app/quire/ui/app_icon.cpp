@@ -6,8 +6,6 @@
 
 namespace quire::app {
 
-namespace {
-
 QPixmap drawIcon(int size) {
   QPixmap pixmap(size, size);
   pixmap.fill(Qt::transparent);
@@ -37,8 +35,6 @@ QPixmap drawIcon(int size) {
   p.drawLine(QPointF(0.38 * s, 0.62 * s), QPointF(0.38 * s, 0.88 * s));
   return pixmap;
 }
-
-}  // namespace
 
 QIcon appIcon() {
   QIcon icon;

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <QIcon>
+#include <QPixmap>
 
 namespace quire::app {
 
 QIcon appIcon();
+// The icon drawn at `size` x `size` pixels (the packages' hicolor PNGs are made with it).
+QPixmap drawIcon(int size);
 
 }  // namespace quire::app

@@ -25,6 +25,7 @@
 #include "app/quire/ui/settings.h"
 #include "app/quire/ui/status_panel.h"
 #include "app/quire/ui/workspace.h"
+#include "quire/version.h"
 
 namespace quire::app {
 
@@ -243,18 +244,34 @@ void MainWindow::documentOpened(DocumentSession* session) {
   m_binding = new TextBinding(m_edit, session, this);
   connect(m_binding, &TextBinding::bindingFailed, this,
           [this](const QString& error) { showError(tr("The text was reloaded"), error); });
-  // The caret where it was when this document was last closed.
+  // The caret where it was when this document was last closed; in a long text still being
+  // shown, once its place is.
   const QVariant caret = Settings().value(caretKey(session->id()));
-  if (caret.isValid()) {
+  auto placeCaret = [this, at = caret.toUInt()] {
     QTextCursor c = m_edit->textCursor();
-    c.setPosition(
-        std::min(m_binding->toUtf16(caret.toUInt()), m_edit->document()->characterCount() - 1));
+    c.setPosition(std::min(m_binding->toUtf16(at), m_edit->document()->characterCount() - 1));
     m_edit->setTextCursor(c);
     m_edit->ensureCursorVisible();
+  };
+  if (caret.isValid()) {
+    if (m_binding->toUtf16(caret.toUInt()) <= m_binding->shownLength()) {
+      placeCaret();
+    } else {
+      auto* once = new QObject(m_binding);  // gone with the binding, or after placing it
+      connect(m_binding, &TextBinding::loadProgress, once,
+              [placeCaret, once](qint64 shown, qint64 total) {
+                if (shown < total) return;
+                placeCaret();
+                once->deleteLater();
+              });
+    }
   }
+  connect(m_binding, &TextBinding::loadProgress, m_status, &StatusPanel::setLoadProgress);
+  connect(session, &DocumentSession::joinProgress, m_status, &StatusPanel::setJoinProgress);
   Settings().setValue("session/lastDocument", QString::fromStdString(session->id().toHex()));
   m_status->setSession(session);
   m_status->setJoining(m_workspace->joining());
+  m_status->setLoadProgress(m_binding->shownLength(), m_binding->textLength());
   updateShared();
   m_people->setSession(session);
   m_library->refresh();

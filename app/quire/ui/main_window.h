@@ -39,6 +39,9 @@ class MainWindow : public QMainWindow {
   void restoreLastDocument();
   // Opens a share link; a bad one is reported (dialog and stderr) and changes nothing.
   bool openLink(const QString& link);
+  // What `quire ARG` names: a share link, or a text file (a path or a file:// URL, as "Open
+  // With" passes it), which is imported as a new document and opened.
+  bool openArgument(const QString& argument);
   // Brings the window to the front (another `quire` handed us a link).
   void bringToFront();
 
@@ -78,6 +81,7 @@ class MainWindow : public QMainWindow {
   void renameDocument();
   void deleteDocument();
   void importFile();
+  bool importPath(const QString& path);
   void exportFile();
   void askForLink();
   void shareDocument();

@@ -5,6 +5,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QUrl>
 #include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QMessageBox>
@@ -140,11 +141,26 @@ void MainWindow::importFile() {
       this, tr("Import a text file"), startFolder(),
       tr("Text and Markdown (*.txt *.md *.markdown *.text);;All files (*)"));
   if (path.isEmpty()) return;
+  importPath(path);
+}
+
+bool MainWindow::importPath(const QString& path) {
   auto id = m_workspace->store().importFile(QFile::encodeName(path).toStdString(),
                                             QFileInfo(path).completeBaseName().toStdString());
-  if (!id) return showError(tr("Could not import"), message(id.error()));
+  if (!id) {
+    showError(tr("Could not import"), message(id.error()));
+    return false;
+  }
   m_library->refresh();
   openDocument(*id);
+  return true;
+}
+
+bool MainWindow::openArgument(const QString& argument) {
+  const QUrl url(argument);
+  if (url.isLocalFile()) return importPath(url.toLocalFile());
+  if (url.scheme().isEmpty() && QFileInfo(argument).isFile()) return importPath(argument);
+  return openLink(argument);
 }
 
 void MainWindow::exportFile() {

@@ -53,7 +53,10 @@ void SingleInstanceServer::acceptPending() {
         const QString line = QString::fromUtf8(socket->readLine()).trimmed();
         socket->write("ok\n");
         socket->flush();
-        emit messageReceived(line);
+        // Queued: a receiver may run a dialog's event loop, in which the client disconnects
+        // and this socket (with this slot) is deleted under the loop.
+        QMetaObject::invokeMethod(
+            this, [this, line] { emit messageReceived(line); }, Qt::QueuedConnection);
       }
     });
   }

@@ -56,6 +56,7 @@ void StatusPanel::setSession(DocumentSession* session) {
     });
   }
   m_joining = false;
+  m_joinReceived = m_joinTotal = m_loadShown = m_loadTotal = 0;
   updateSaved();
   updateCounts();
   updateConnection();
@@ -68,6 +69,19 @@ void StatusPanel::setShared(bool shared) {
 
 void StatusPanel::setJoining(bool joining) {
   m_joining = joining;
+  if (!joining) m_joinReceived = m_joinTotal = 0;
+  updateConnection();
+}
+
+void StatusPanel::setJoinProgress(qint64 received, qint64 total) {
+  m_joinReceived = received;
+  m_joinTotal = total;
+  updateConnection();
+}
+
+void StatusPanel::setLoadProgress(qint64 shown, qint64 total) {
+  m_loadShown = shown;
+  m_loadTotal = shown < total ? total : 0;
   updateConnection();
 }
 
@@ -121,8 +135,25 @@ void StatusPanel::updateConnection() {
       m_connection->setText(tr("Live · %1").arg(live));
       break;
   }
-  if (m_joining) m_connection->setText(tr("Joining…"));
-  m_busy->setVisible(m_joining);
+  // Progress: showing a long text, else a join (with a figure once the relay announced one).
+  const auto percent = [](qint64 done, qint64 total) {
+    return static_cast<int>(std::clamp<qint64>(done * 100 / total, 0, 100));
+  };
+  if (m_loadTotal > 0) {
+    const int p = percent(m_loadShown, m_loadTotal);
+    m_connection->setText(tr("Loading… %1%").arg(p));
+    m_busy->setRange(0, 100);
+    m_busy->setValue(p);
+  } else if (m_joining && m_joinTotal > 0) {
+    const int p = percent(m_joinReceived, m_joinTotal);
+    m_connection->setText(tr("Joining… %1%").arg(p));
+    m_busy->setRange(0, 100);
+    m_busy->setValue(p);
+  } else if (m_joining) {
+    m_connection->setText(tr("Joining…"));
+    m_busy->setRange(0, 0);  // no figure yet: busy
+  }
+  m_busy->setVisible(m_joining || m_loadTotal > 0);
   const std::size_t unsent = m_session->unsentEdits();
   m_unsent->setVisible(m_shared && unsent > 0);
   m_connection->setToolTip(m_shared ? QString()

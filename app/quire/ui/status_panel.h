@@ -1,6 +1,6 @@
 // The status bar's contents: whether everything typed is stored ("All changes saved" /
 // "Saving…"), word and character counts, and the connection ("Offline" / "Connecting…" /
-// "Live · N", "Joining…" with a busy bar, "N edits not yet sent").
+// "Live · N", "Joining… N%" / "Loading… N%" with a progress bar, "N edits not yet sent").
 #pragma once
 
 #include <QObject>
@@ -23,6 +23,10 @@ class StatusPanel : public QObject {
   StatusPanel(QStatusBar* bar, QPlainTextEdit* edit, QObject* parent = nullptr);
   void setSession(DocumentSession* session);
   void setJoining(bool joining);
+  // How far a join through a relay has come (bytes of stored items received of `total`).
+  void setJoinProgress(qint64 received, qint64 total);
+  // How much of a long text the editor shows so far (see TextBinding::loadProgress).
+  void setLoadProgress(qint64 shown, qint64 total);
   // Whether the document has routes; a document that is not shared has nothing to send.
   void setShared(bool shared);
 
@@ -44,6 +48,8 @@ class StatusPanel : public QObject {
   QTimer* m_countTimer;
   QPointer<DocumentSession> m_session;
   bool m_joining = false;
+  qint64 m_joinReceived = 0, m_joinTotal = 0;  // total 0: no figure (a busy bar)
+  qint64 m_loadShown = 0, m_loadTotal = 0;
   bool m_shared = false;
 };
 
