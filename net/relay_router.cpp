@@ -45,6 +45,13 @@ Result<std::vector<RelayItem>> MemoryRelayStore::items(const RelayRoomKey& room)
   return out;
 }
 
+std::size_t MemoryRelayStore::totalBytes() const {
+  std::size_t total = 0;
+  for (const auto& [room, items] : m_rooms)
+    for (const auto& [seq, bytes] : items) total += bytes.size();
+  return total;
+}
+
 Result<void> MemoryRelayStore::append(const RelayRoomKey& room, std::uint64_t seq,
                                       std::span<const std::uint8_t> bytes) {
   if (failWrites) return fail(Error::io("memory relay store: append failed (failWrites)"));

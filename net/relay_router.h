@@ -80,6 +80,8 @@ class MemoryRelayStore final : public RelayStore {
   Result<void> replace(const RelayRoomKey& room, std::uint64_t upTo,
                        std::span<const std::uint8_t> bytes) override;
   bool failWrites = false;
+  // Bytes stored in every room together.
+  std::size_t totalBytes() const;
 
  private:
   std::map<RelayRoomKey, std::map<std::uint64_t, std::vector<std::uint8_t>>> m_rooms;

@@ -83,6 +83,8 @@ class Relay {
   // 0 if it could not listen.
   quint16 port() const { return m_port; }
   std::string url() const;
+  // Bytes the relay holds for all rooms.
+  std::size_t storedBytes() const { return m_store.totalBytes(); }
 
  private:
   net::MemoryRelayStore m_store;

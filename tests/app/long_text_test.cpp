@@ -1,12 +1,17 @@
 // A long text (over TextBinding's 256 Ki-unit threshold) is shown in slices, one per event-loop
 // turn, with progress; meanwhile typing, remote edits and a join work on the part shown, and
-// everything ends identical to the engine's text.
+// everything ends identical to the engine's text. A join through a relay reports its progress
+// in bytes, and the status bar shows both.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
+#include <QStatusBar>
 #include <QTextCursor>
 
+#include "app/quire/ui/status_panel.h"
 #include "tests/app/editor_harness.h"
 #include "tests/support/temp_dir.h"
 
@@ -15,14 +20,21 @@ namespace {
 using quire::test::Editor;
 using quire::test::TwoEditors;
 
-// ~1.2 M UTF-16 units in lines of words, with an emoji now and then so slice ends meet
-// surrogate pairs.
+// ~1.2 M UTF-16 units of pseudo-random words in lines, with an emoji now and then so slice
+// ends meet surrogate pairs. Random, so it does not compress to nothing: the relay's snapshot
+// of it is large enough to arrive in several WebSocket frames.
 QString longText() {
   QString out;
-  const QString line = QStringLiteral("The slow brown fox reads every line of a long book ");
+  out.reserve(1'250'000);
   const QString emoji = QString::fromUtf8("\xF0\x9F\x93\x96\n");  // U+1F4D6 and a newline
+  std::uint32_t seed = 12345;
+  const auto next = [&seed] { return (seed = seed * 1664525u + 1013904223u) >> 8; };
   while (out.size() < 1'200'000) {
-    out += line;
+    for (int word = 0; word < 10; ++word) {
+      const int length = 2 + static_cast<int>(next() % 8);
+      for (int i = 0; i < length; ++i) out += QChar('a' + static_cast<int>(next() % 26));
+      out += QLatin1Char(' ');
+    }
     out += emoji;
   }
   return out;
@@ -101,10 +113,19 @@ TEST_CASE("Joining a long document shows it in slices while the other person typ
   f.a.edit->insertPlainText(text);
   REQUIRE(f.a.engineText() == text);
   REQUIRE(quire::test::spinUntil([&] { return f.a.session->uncommittedEdits() == 0; }, 10000));
+  // The paste is too big for a room frame: it reaches the relay as a snapshot (compressed: ~60%
+  // of the text's bytes). Grace joins once it is stored, so her join replays it.
+  REQUIRE(quire::test::spinUntil([&] { return f.relay.storedBytes() > 600'000; }, 10000));
 
   REQUIRE(f.openSecond());
   Progress progress;
   progress.connectTo(f.b.binding.get());
+  // The relay announces how many bytes the join replays; their arrival is reported as they come
+  // (the ~1.2 MB snapshot arrives in WebSocket frames of at most 512 KiB).
+  std::vector<std::pair<qint64, qint64>> joined;
+  QObject::connect(f.b.session.get(), &quire::app::DocumentSession::joinProgress,
+                   f.b.session.get(),
+                   [&](qint64 received, qint64 total) { joined.emplace_back(received, total); });
   // Ada types at both ends as soon as Grace starts showing the joined text: the start is in
   // the part Grace shows, the end beyond it.
   bool typed = false;
@@ -130,6 +151,17 @@ TEST_CASE("Joining a long document shows it in slices while the other person typ
   CHECK(progress.shown.size() >= 2);
   CHECK(progress.rising());
   CHECK_FALSE(f.b.binding->loading());
+  REQUIRE(joined.size() >= 3);  // announced (0), part-way, complete
+  CHECK(joined.front().first == 0);
+  CHECK(joined.front().second > 600'000);
+  CHECK(std::any_of(joined.begin(), joined.end(), [](const auto& p) {
+    return p.first > 0 && p.first < p.second;
+  }));
+  CHECK(joined.back().first == joined.back().second);
+  for (std::size_t i = 1; i < joined.size(); ++i) {
+    CHECK(joined[i].first >= joined[i - 1].first);
+    CHECK(joined[i].second == joined.front().second);
+  }
   CHECK(f.b.bindingError.isEmpty());
 }
 
@@ -162,4 +194,33 @@ TEST_CASE("A join through a room snapshot shows the text once", "[binding][relay
   CHECK(replaced);
   CHECK(wholeTextPatches == 0);
   CHECK(f.b.widgetText() == text);
+}
+
+// The status bar says how far a join and the showing of a long text have come.
+TEST_CASE("The status bar shows join and loading progress as percentages", "[binding][status]") {
+  quire::test::GuiApp app;
+  quire::test::TempDir dir("quire-status");
+  const std::string db = dir.file("ada.db");
+  std::string error;
+  const auto id = quire::test::createDocument(db, "Status", error);
+  REQUIRE(id);
+  Editor e;
+  REQUIRE(e.open(db, *id, error));
+  QStatusBar bar;
+  quire::app::StatusPanel status(&bar, e.edit.get());
+  status.setSession(e.session.get());
+  CHECK(status.connectionText() == QStringLiteral("Offline"));
+  status.setJoining(true);
+  CHECK(status.connectionText() == QStringLiteral("Joining…"));  // nothing announced yet
+  status.setJoinProgress(0, 2000);
+  CHECK(status.connectionText() == QStringLiteral("Joining… 0%"));
+  status.setJoinProgress(700, 2000);
+  CHECK(status.connectionText() == QStringLiteral("Joining… 35%"));
+  // Showing a long text comes after its bytes arrived, and says so while it lasts.
+  status.setLoadProgress(50, 200);
+  CHECK(status.connectionText() == QStringLiteral("Loading… 25%"));
+  status.setLoadProgress(200, 200);
+  CHECK(status.connectionText() == QStringLiteral("Joining… 35%"));
+  status.setJoining(false);
+  CHECK(status.connectionText() == QStringLiteral("Offline"));
 }
