@@ -18,6 +18,7 @@
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextCursor>
+#include <QTimer>
 
 #include "app/quire/document_session.h"
 #include "app/quire/text_binding.h"
@@ -46,6 +47,8 @@ constexpr int kIdleMs = 1000;
 constexpr int kPaintTimeoutMs = 5'000;
 // The other replica types this far after the local caret, so its text is in view.
 constexpr std::uint32_t kRemoteOffset = 40;
+// The long document: ~4 M characters of pseudo-random words (a long novel is 1-2 M).
+constexpr int kLongChars = 4'000'000;
 
 struct EditorFigures {
   int keystrokes = 0;
@@ -56,6 +59,9 @@ struct EditorFigures {
   std::vector<double> open, openSession, openBinding;
   std::vector<double> rss;
   int caretBlockChars = 0;  // the paragraph typed into, before typing
+  // A long document (kLongChars) opened into the widget: until all of it is shown, and the
+  // longest time the event loop did not turn meanwhile.
+  std::vector<double> longShown, longMaxStall, longSession, longBinding;
 };
 
 // VmRSS of this process in MiB (0 if unreadable).
@@ -232,6 +238,84 @@ Result<void> runOnce(Stored& s, int run, int runs, EditorFigures& f) {
   return {};
 }
 
+// ~kLongChars characters of pseudo-random words in lines of ten.
+std::string longText() {
+  std::string out;
+  out.reserve(kLongChars + 100);
+  std::uint32_t seed = 7;
+  const auto next = [&seed] { return (seed = seed * 1664525u + 1013904223u) >> 8; };
+  while (out.size() < static_cast<std::size_t>(kLongChars)) {
+    for (int word = 0; word < 10; ++word) {
+      const int length = 2 + static_cast<int>(next() % 8);
+      for (int i = 0; i < length; ++i) out += static_cast<char>('a' + next() % 26);
+      out += ' ';
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+// Opens a long document in a fresh widget, as the editor does, and measures how long the
+// event loop was held: a zero-interval timer records every turn, and the longest gap between
+// two turns (or between choosing the document and the first turn) is the worst freeze.
+Result<void> measureLongOpen(Stored& s, EditorFigures& f) {
+  const std::string text = longText();
+  auto id = s.store->create("long");
+  if (!id) return fail(id.error());
+  {
+    engine::Document doc(engine::ReplicaId{});
+    if (auto r = doc.insert(0, text); !r) return fail(r.error());
+    if (auto r = s.store->append(*id, doc.encodeUpdateSince(engine::VersionVector{})); !r)
+      return fail(r.error());
+    auto stored = s.store->load(*id);
+    if (!stored) return fail(stored.error());
+    if (auto r = s.store->compact(*id, *stored); !r) return fail(r.error());
+  }
+  auto edit = std::make_unique<ProbedTextEdit>();
+  edit->resize(kWidth, kHeight);
+  edit->show();
+  if (!runUntil([&] { return edit->paints() > 0; }, kPaintTimeoutMs)) {
+    return fail(Error::io("the empty widget was never painted"));
+  }
+  runFor(50);
+
+  QTimer turns;
+  turns.setInterval(0);
+  EditorClock::time_point lastTurn;
+  double maxStall = 0;
+  QObject::connect(&turns, &QTimer::timeout, [&] {
+    const EditorClock::time_point now = EditorClock::now();
+    maxStall = std::max(maxStall, msBetween(lastTurn, now));
+    lastTurn = now;
+  });
+  const std::uint64_t paintsBefore = edit->paints();
+  const EditorClock::time_point start = EditorClock::now();
+  lastTurn = start;
+  turns.start();
+  auto opened = app::DocumentSession::open(*s.store, *s.queue, *id);
+  if (!opened) return fail(opened.error());
+  std::unique_ptr<app::DocumentSession> session = std::move(*opened);
+  const EditorClock::time_point sessionOpen = EditorClock::now();
+  auto binding = std::make_unique<app::TextBinding>(edit.get(), session.get());
+  f.longSession.push_back(msBetween(start, sessionOpen));
+  f.longBinding.push_back(msBetween(sessionOpen, EditorClock::now()));
+  if (!runUntil([&] { return edit->paints() > paintsBefore && !binding->loading(); }, 60'000)) {
+    return fail(Error::io("long open: not shown within 60 s"));
+  }
+  const EditorClock::time_point shown = EditorClock::now();
+  runFor(20);  // one more turn, so the last slice's stall is seen
+  turns.stop();
+  if (!sameText(*edit, *session)) return fail(Error::io("long open: the widget's text differs"));
+  f.longShown.push_back(msBetween(start, shown));
+  f.longMaxStall.push_back(maxStall);
+  binding.reset();
+  edit.reset();
+  session.reset();
+  s.queue->flush();
+  if (auto r = s.store->remove(*id); !r) return fail(r.error());
+  return {};
+}
+
 void printFigures(const EditorFigures& f, const BenchOptions& options) {
   std::printf("automerge-paper in the editor widget (%u characters), %dx%d offscreen, %d runs, "
               "median (min-max)\n",
@@ -253,6 +337,10 @@ void printFigures(const EditorFigures& f, const BenchOptions& options) {
       {"open_session_ms", formatSample(summarize(f.openSession), 1), "ms", ""},
       {"open_binding_ms", formatSample(summarize(f.openBinding), 1), "ms", ""},
       {"rss_mb", formatSample(summarize(f.rss), 1), "MiB", "<= 80"},
+      {"long_open_shown_ms", formatSample(summarize(f.longShown), 1), "ms", ""},
+      {"long_open_max_stall_ms", formatSample(summarize(f.longMaxStall), 1), "ms", ""},
+      {"long_open_session_ms", formatSample(summarize(f.longSession), 1), "ms", ""},
+      {"long_open_binding_ms", formatSample(summarize(f.longBinding), 1), "ms", ""},
   });
   std::printf(
       "keypress: %d keystrokes per run at the middle of the text (a paragraph of %d "
@@ -264,9 +352,12 @@ void printFigures(const EditorFigures& f, const BenchOptions& options) {
       "1,000 (%zu remoteEdited signals; _applied: to the signal that gave the engine the last "
       "one); text checked against the engine's and the other replica's.\n"
       "open: DocumentSession::open (compacted snapshot, empty tail) + TextBinding on a shown "
-      "widget -> end of the first paint. rss: VmRSS after open and %d ms idle (run 1: %.1f).\n",
+      "widget -> end of the first paint. rss: VmRSS after open and %d ms idle (run 1: %.1f).\n"
+      "long_open: a document of %d characters of random words opened the same way -> all of "
+      "it shown (TextBinding shows it in slices); max_stall: the longest the event loop did not "
+      "turn meanwhile (a zero-interval timer's largest gap, from choosing the document on).\n",
       f.keystrokes, f.caretBlockChars, kRemoteKeystrokes, kRemoteKeystrokes, f.burstSignals, kIdleMs,
-      f.rss.empty() ? 0.0 : f.rss.front());
+      f.rss.empty() ? 0.0 : f.rss.front(), kLongChars);
 }
 
 QJsonObject toJson(const EditorFigures& f, const BenchOptions& options) {
@@ -296,6 +387,8 @@ QJsonObject toJson(const EditorFigures& f, const BenchOptions& options) {
   addSample(root, "remote_burst_gui_cpu_ms", summarize(f.burstCpu), false);
   addSample(root, "remote_burst_gui_wait_ms", summarize(f.burstWait), false);
   addSample(root, "open_doc_ms", summarize(f.open), false);
+  addSample(root, "long_open_shown_ms", summarize(f.longShown), false);
+  addSample(root, "long_open_max_stall_ms", summarize(f.longMaxStall), false);
   addSample(root, "open_session_ms", summarize(f.openSession), false);
   addSample(root, "open_binding_ms", summarize(f.openBinding), false);
   addSample(root, "rss_mb", summarize(f.rss), false);
@@ -338,6 +431,15 @@ int runEditorBench(const BenchOptions& options) {
   figures.keystrokes = options.quick ? kKeystrokesQuick : kKeystrokes;
   for (int run = 0; run < options.runs; ++run) {
     if (auto r = runOnce(*stored, run, options.runs, figures); !r) {
+      std::fprintf(stderr, "quire-bench: editor: %s\n", r.error().toString().c_str());
+      return kExitFailure;
+    }
+  }
+  // After every run's rss_mb was read: the long document's pages stay with the process.
+  for (int run = 0; run < options.runs; ++run) {
+    std::fprintf(stderr, "  run %d/%d: open a document of %d characters\n", run + 1,
+                 options.runs, kLongChars);
+    if (auto r = measureLongOpen(*stored, figures); !r) {
       std::fprintf(stderr, "quire-bench: editor: %s\n", r.error().toString().c_str());
       return kExitFailure;
     }
