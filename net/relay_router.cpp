@@ -202,6 +202,10 @@ RelayRouter::Output RelayRouter::receiveText(ConnId id, std::string_view text, s
     close(id, *conn, "join a room first ('join ROOM-ID')", out);
   } else if (verb == "mark" && space == std::string_view::npos) {
     sendText(id, "mark " + std::to_string(m_rooms[*conn->room].state.lastSeq), out);
+  } else if (verb == "sync" && space == std::string_view::npos) {
+    // Like "mark", for the sender's own frames: the server sends the answer only once what came
+    // before it is committed, so "synced" means stored.
+    sendText(id, "synced " + std::to_string(m_rooms[*conn->room].state.lastSeq), out);
   } else if (verb == "snapshot") {
     std::uint64_t upTo = 0;
     const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), upTo);

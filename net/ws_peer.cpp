@@ -221,6 +221,14 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
     if (Route* route = routeOf(peer)) route->peer = direct;
     return;
   }
+  if (room && text.startsWith(QLatin1String("synced "))) {
+    auto ask = m_storedAsks.find(peer);
+    if (ask == m_storedAsks.end() || !ask->second.outstanding) return;
+    ask->second.outstanding = false;
+    emit localEditsReceived(ask->second.asked);
+    if (ask->second.wanted > ask->second.asked) askStored(peer, ask->second.wanted);
+    return;
+  }
   if (room && !room->joined()) {
     // "replay ITEMS BYTES" comes before the stored items (PROTOCOL.md, "Relay").
     const QStringList words = text.split(QLatin1Char(' '));
@@ -242,6 +250,9 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
   }
   handle(std::move(out));
   if (joined) {
+    // The join just sent the room what it lacked of this copy: once that is stored, the room
+    // holds all of it.
+    askStored(peer, m_doc.nextLv());
     if (Route* route = routeOf(peer)) {
       route->attempt = 0;
       route->wasLive = true;
@@ -306,6 +317,8 @@ void WsDocument::checkSynced(PeerId peer) {
   if (it == m_awaiting.end() || !m_doc.version().includes(it->second)) return;
   m_awaiting.erase(it);
   emit peerSynced(peer);
+  // Its hello's catch-up sent the peer everything this copy has.
+  if (!m_hub.isRoom(peer)) emit localEditsReceived(m_doc.nextLv());
 }
 
 void WsDocument::send(PeerId peer, const SyncHub::Outgoing& message) {
@@ -337,6 +350,7 @@ void WsDocument::detach(PeerId peer) {
   m_awaiting.erase(peer);
   m_helloSeen.erase(peer);
   m_replays.erase(peer);
+  m_storedAsks.erase(peer);
   m_closeReason.erase(peer);
   m_hub.removePeer(peer);
   socket->disconnect(this);
@@ -349,6 +363,26 @@ void WsDocument::detach(PeerId peer) {
 
 void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
   handle(m_hub.localEdited(from, to));
+  bool direct = false;
+  for (const auto& [peer, socket] : m_sockets) {
+    if (const RoomSession* room = m_hub.room(peer)) {
+      if (room->joined()) askStored(peer, to);
+    } else if (m_helloSeen[peer]) {
+      direct = true;
+    }
+  }
+  if (direct) emit localEditsReceived(to);
+}
+
+void WsDocument::askStored(PeerId peer, engine::LV upTo) {
+  auto socket = m_sockets.find(peer);
+  if (socket == m_sockets.end()) return;
+  StoredAsk& ask = m_storedAsks[peer];
+  ask.wanted = std::max(ask.wanted, upTo);
+  if (ask.outstanding) return;  // asked again when the answer comes
+  ask.asked = ask.wanted;
+  ask.outstanding = true;
+  socket->second->sendTextMessage(QStringLiteral("sync"));
 }
 
 void WsDocument::setLocalPresence(const Presence& presence) {

@@ -123,6 +123,9 @@ class WsDocument : public QObject {
   void presenceLeft(const engine::ReplicaId& replica);
   // A snapshot from a relay replaced the (empty) document wholesale (patchesApplied follows).
   void documentReplaced();
+  // Local ops below `lv` reached someone who keeps them: a relay stored them (its "synced"
+  // answer), or they went to a direct peer over a session that had exchanged hellos.
+  void localEditsReceived(engine::LV lv);
   // Joining a relay room: `received` of the `total` bytes of stored items the relay announced
   // (its "replay" line) have arrived; the last report has received == total.
   void joinProgress(qint64 received, qint64 total);
@@ -176,6 +179,15 @@ class WsDocument : public QObject {
     qint64 received = 0;
   };
   std::map<PeerId, Replay> m_replays;
+  // Relay rooms asked whether they stored this copy's ops: up to `asked` (answer pending),
+  // and up to `wanted` (ask again once it comes).
+  struct StoredAsk {
+    engine::LV asked = 0;
+    engine::LV wanted = 0;
+    bool outstanding = false;
+  };
+  std::map<PeerId, StoredAsk> m_storedAsks;
+  void askStored(PeerId peer, engine::LV upTo);
   std::map<PeerId, QString> m_closeReason;  // reason this side gave when closing
 };
 

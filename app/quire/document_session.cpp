@@ -106,7 +106,11 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
           [this](const QUrl& url, net::RouteState state, const QString&) {
             routeChanged(url, state);
           });
-  connect(m_net.get(), &net::WsDocument::peerSynced, this, [this] { m_unsent = 0; });
+  connect(m_net.get(), &net::WsDocument::localEditsReceived, this, [this](engine::LV lv) {
+    const std::size_t before = m_unreceived.size();
+    while (!m_unreceived.empty() && m_unreceived.front().to <= lv) m_unreceived.pop_front();
+    if (m_unreceived.size() != before) emit unreceivedChanged();
+  });
   connect(m_net.get(), &net::WsDocument::joinProgress, this, &DocumentSession::joinProgress);
   connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
 }
@@ -189,9 +193,12 @@ void DocumentSession::committed(engine::LV from, engine::LV to, Result<void> res
     emit storageFailed(QString::fromStdString(result.error().toString()));
     return;
   }
+  // Waits to be received: a relay's "stored" answer or a direct peer's session clears it
+  // (possibly at once, from inside sendLocalEdits).
+  m_unreceived.push_back({to, nowMs()});
+  emit unreceivedChanged();
   // To every connection, dialled or accepted; one that has not finished its hello or join yet
   // gets these in its catch-up instead.
-  if (m_net->peerCount() == 0) ++m_unsent;  // goes out in the next join's catch-up
   m_net->sendLocalEdits(from, to);
   if (m_uncommitted == 0) emit saved();
 }
@@ -239,7 +246,6 @@ void DocumentSession::routeChanged(const QUrl& url, net::RouteState state) {
   } else {
     m_routes[url.toString()] = state;
   }
-  if (state == net::RouteState::Live) m_unsent = 0;  // the join's catch-up carried them
   emit connectionChanged(connectionState(), livePeers());
 }
 

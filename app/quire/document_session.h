@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -82,8 +83,13 @@ class DocumentSession : public QObject {
   int livePeers() const;
   // Local edits not yet committed to the database (0 when everything typed is stored).
   std::size_t uncommittedEdits() const { return m_uncommitted; }
-  // Local edits committed but not yet handed to any live route (typed while offline).
-  std::size_t unsentEdits() const { return m_unsent; }
+  // Local edits committed but not yet received by anyone who keeps them: no relay has said it
+  // stored them and no direct peer was sent them (typed offline, or still on the way).
+  std::size_t unreceivedEdits() const { return m_unreceived.size(); }
+  // How long the oldest of those has waited, in ms (0 when there is none).
+  std::uint64_t oldestUnreceivedMs() const {
+    return m_unreceived.empty() ? 0 : nowMs() - m_unreceived.front().committedMs;
+  }
 
  signals:
   // Remote edits, already applied to the document: show them (TextBinding does).
@@ -94,6 +100,8 @@ class DocumentSession : public QObject {
   void presenceChanged(const net::Presence& presence);
   void presenceLeft(const engine::ReplicaId& replica);
   void connectionChanged(ConnectionState state, int livePeers);
+  // unreceivedEdits() changed.
+  void unreceivedChanged();
   // Joining through a relay: bytes of the room's stored items received so far, of `total`.
   void joinProgress(qint64 received, qint64 total);
   // Every local edit so far is committed (the window can say "saved").
@@ -126,7 +134,12 @@ class DocumentSession : public QObject {
   std::set<engine::ReplicaId> m_seen;  // remote replicas whose presence arrived
   QElapsedTimer m_clock;
   std::size_t m_uncommitted = 0;
-  std::size_t m_unsent = 0;
+  // Committed local edits not yet received, oldest first: the LV they end at, when committed.
+  struct Unreceived {
+    engine::LV to = 0;
+    std::uint64_t committedMs = 0;
+  };
+  std::deque<Unreceived> m_unreceived;
   bool m_replaced = false;  // documentReplaced was just emitted; its patch is not passed on
   std::shared_ptr<bool> m_alive;  // the queue's callbacks check it (they run on its thread)
 };

@@ -98,6 +98,25 @@ TEST_CASE("relay: a late joiner gets the stored frames in order, even after ever
         std::vector<std::string>{"T:replay 3 6", "f1", "f2", "f3", "T:joined 3"});
 }
 
+TEST_CASE("relay: sync answers synced with the last stored seq, to its sender only",
+          "[net][relay]") {
+  MemoryRelayStore store;
+  RelayRouter router(store);
+  const auto a = open(router, 0);
+  const auto b = open(router, 0);
+  (void)router.receiveText(a, "join " + kRoomA, 0);
+  (void)router.receiveText(b, "join " + kRoomA, 0);
+  (void)router.receiveBinary(a, bytes("f1"), 1);
+  (void)router.receiveBinary(a, bytes("f2"), 2);
+  const auto answer = router.receiveText(a, "sync", 3);
+  CHECK(sentTo(answer, a) == std::vector<std::string>{"T:synced 2"});
+  CHECK(sentTo(answer, b).empty());
+  // Only a bare "sync", and only in a room.
+  const auto c = open(router, 4);
+  CHECK_FALSE(router.receiveText(c, "sync", 4).close.empty());
+  CHECK_FALSE(router.receiveText(b, "sync 5", 5).close.empty());
+}
+
 TEST_CASE("relay: a snapshot replaces only the frames up to the seq it names", "[net][relay]") {
   MemoryRelayStore store;
   RelayRouter router(store);

@@ -16,19 +16,25 @@ StatusPanel::StatusPanel(QStatusBar* bar, QPlainTextEdit* edit, QObject* parent)
       m_edit(edit),
       m_save(new QLabel(bar)),
       m_counts(new QLabel(bar)),
-      m_unsent(new QLabel(bar)),
+      m_unreceived(new QLabel(bar)),
       m_connection(new QLabel(bar)),
       m_busy(new QProgressBar(bar)),
-      m_countTimer(new QTimer(this)) {
+      m_countTimer(new QTimer(this)),
+      m_receiptTimer(new QTimer(this)) {
   m_busy->setRange(0, 0);  // indeterminate
   m_busy->setMaximumWidth(80);
   m_busy->setMaximumHeight(12);
   m_busy->setTextVisible(false);
   m_busy->hide();
-  m_unsent->hide();
+  m_unreceived->hide();
+  m_unreceived->setToolTip(
+      tr("Stored on this computer, not yet received by a relay or another person's editor "
+         "(you are offline, or they are on the way). They go out when a connection is up."));
+  m_receiptTimer->setInterval(500);
+  connect(m_receiptTimer, &QTimer::timeout, this, &StatusPanel::updateConnection);
   bar->addWidget(m_save);
   bar->addWidget(m_counts);
-  bar->addPermanentWidget(m_unsent);
+  bar->addPermanentWidget(m_unreceived);
   bar->addPermanentWidget(m_busy);
   bar->addPermanentWidget(m_connection);
   // Counting words walks the whole text: do it once typing pauses, not per keystroke.
@@ -46,6 +52,7 @@ void StatusPanel::setSession(DocumentSession* session) {
   if (session) {
     connect(session, &DocumentSession::saved, this, &StatusPanel::updateSaved);
     connect(session, &DocumentSession::connectionChanged, this, &StatusPanel::updateConnection);
+    connect(session, &DocumentSession::unreceivedChanged, this, &StatusPanel::updateConnection);
     // Peers this editor's listener accepted are not routes; they count as live too.
     connect(&session->net(), &net::WsDocument::peerJoined, this, &StatusPanel::updateConnection,
             Qt::QueuedConnection);
@@ -87,6 +94,9 @@ void StatusPanel::setLoadProgress(qint64 shown, qint64 total) {
 
 QString StatusPanel::saveText() const { return m_save->text(); }
 QString StatusPanel::connectionText() const { return m_connection->text(); }
+QString StatusPanel::unreceivedText() const {
+  return m_unreceived->isVisibleTo(m_unreceived->parentWidget()) ? m_unreceived->text() : QString();
+}
 
 void StatusPanel::updateSaved() {
   if (!m_session) {
@@ -118,7 +128,8 @@ void StatusPanel::updateConnection() {
   if (!m_session) {
     m_connection->setText(tr("No document open"));
     m_busy->hide();
-    m_unsent->hide();
+    m_unreceived->hide();
+    m_receiptTimer->stop();
     return;
   }
   const int accepted = static_cast<int>(m_session->net().peerCount());
@@ -154,13 +165,19 @@ void StatusPanel::updateConnection() {
     m_busy->setRange(0, 0);  // no figure yet: busy
   }
   m_busy->setVisible(m_joining || m_loadTotal > 0);
-  const std::size_t unsent = m_session->unsentEdits();
-  m_unsent->setVisible(m_shared && unsent > 0);
+  // An edit normally reaches the relay in a millisecond or two: say so only for one that has
+  // waited a second, so the label does not flicker while typing.
+  constexpr std::uint64_t kShowAfterMs = 1000;
+  const std::size_t unreceived = m_session->unreceivedEdits();
+  const bool overdue = unreceived > 0 && m_session->oldestUnreceivedMs() >= kShowAfterMs;
+  m_unreceived->setVisible(m_shared && overdue);
+  if (unreceived > 0 && !m_receiptTimer->isActive()) m_receiptTimer->start();
+  if (unreceived == 0) m_receiptTimer->stop();
   m_connection->setToolTip(m_shared ? QString()
                                     : tr("This document is not shared: File ▸ Share… gives "
                                          "it a link."));
-  m_unsent->setText(unsent == 1 ? tr("1 edit not yet sent")
-                                : tr("%1 edits not yet sent").arg(unsent));
+  m_unreceived->setText(unreceived == 1 ? tr("1 edit not yet received")
+                                        : tr("%1 edits not yet received").arg(unreceived));
 }
 
 }  // namespace quire::app

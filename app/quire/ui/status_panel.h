@@ -1,6 +1,7 @@
 // The status bar's contents: whether everything typed is stored ("All changes saved" /
 // "Saving…"), word and character counts, and the connection ("Offline" / "Connecting…" /
-// "Live · N", "Joining… N%" / "Loading… N%" with a progress bar, "N edits not yet sent").
+// "Live · N", "Joining… N%" / "Loading… N%" with a progress bar, "N edits not yet received"
+// once an edit has waited a second for a relay or peer to receive it).
 #pragma once
 
 #include <QObject>
@@ -33,6 +34,8 @@ class StatusPanel : public QObject {
   // What the labels say now (tests and the screenshot check read them).
   QString saveText() const;
   QString connectionText() const;
+  // "N edits not yet received", or empty while hidden.
+  QString unreceivedText() const;
 
  private:
   void updateSaved();
@@ -42,10 +45,11 @@ class StatusPanel : public QObject {
   QPlainTextEdit* m_edit;
   QLabel* m_save;
   QLabel* m_counts;
-  QLabel* m_unsent;
+  QLabel* m_unreceived;
   QLabel* m_connection;
   QProgressBar* m_busy;
   QTimer* m_countTimer;
+  QTimer* m_receiptTimer;  // re-checks the unreceived edits' age while there are any
   QPointer<DocumentSession> m_session;
   bool m_joining = false;
   qint64 m_joinReceived = 0, m_joinTotal = 0;  // total 0: no figure (a busy bar)
