@@ -20,6 +20,9 @@ namespace {
 
 constexpr int kTickMs = 1000;
 constexpr int kPresenceFlushMs = 50;
+// Local ops are confirmed by a relay ("sync") at most this long after they were sent: one
+// question per burst of typing instead of one per keystroke.
+constexpr int kStoredAskDelayMs = 250;
 
 std::span<const std::uint8_t> bytesOf(const QByteArray& data) {
   return {reinterpret_cast<const std::uint8_t*>(data.constData()),
@@ -50,12 +53,19 @@ WsDocument::WsDocument(engine::Document& doc, const DocKey& key, QObject* parent
       m_room(roomIdOf(key)),
       m_hub(doc, key),
       m_tickTimer(new QTimer(this)),
-      m_presenceTimer(new QTimer(this)) {
+      m_presenceTimer(new QTimer(this)),
+      m_storedAskTimer(new QTimer(this)) {
   m_clock.start();
   connect(m_tickTimer, &QTimer::timeout, this, &WsDocument::tick);
   m_tickTimer->start(kTickMs);
   m_presenceTimer->setSingleShot(true);
   connect(m_presenceTimer, &QTimer::timeout, this, [this] { handle(m_hub.flushPresence()); });
+  m_storedAskTimer->setSingleShot(true);
+  connect(m_storedAskTimer, &QTimer::timeout, this, [this] {
+    std::vector<PeerId> peers;
+    for (const auto& [peer, ask] : m_storedAsks) peers.push_back(peer);
+    for (PeerId peer : peers) sendStoredAsk(peer);
+  });
 }
 
 WsDocument::~WsDocument() {
@@ -226,7 +236,7 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
     if (ask == m_storedAsks.end() || !ask->second.outstanding) return;
     ask->second.outstanding = false;
     emit localEditsReceived(ask->second.asked);
-    if (ask->second.wanted > ask->second.asked) askStored(peer, ask->second.wanted);
+    sendStoredAsk(peer);  // if more was sent meanwhile
     return;
   }
   if (room && !room->joined()) {
@@ -252,7 +262,7 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
   if (joined) {
     // The join just sent the room what it lacked of this copy: once that is stored, the room
     // holds all of it.
-    askStored(peer, m_doc.nextLv());
+    askStored(peer, m_doc.nextLv(), true);
     if (Route* route = routeOf(peer)) {
       route->attempt = 0;
       route->wasLive = true;
@@ -366,7 +376,7 @@ void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
   bool direct = false;
   for (const auto& [peer, socket] : m_sockets) {
     if (const RoomSession* room = m_hub.room(peer)) {
-      if (room->joined()) askStored(peer, to);
+      if (room->joined()) askStored(peer, to, false);
     } else if (m_helloSeen[peer]) {
       direct = true;
     }
@@ -374,12 +384,24 @@ void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
   if (direct) emit localEditsReceived(to);
 }
 
-void WsDocument::askStored(PeerId peer, engine::LV upTo) {
-  auto socket = m_sockets.find(peer);
-  if (socket == m_sockets.end()) return;
+void WsDocument::askStored(PeerId peer, engine::LV upTo, bool now) {
+  if (!m_sockets.contains(peer)) return;
   StoredAsk& ask = m_storedAsks[peer];
   ask.wanted = std::max(ask.wanted, upTo);
-  if (ask.outstanding) return;  // asked again when the answer comes
+  if (now) {
+    sendStoredAsk(peer);
+  } else if (!m_storedAskTimer->isActive()) {
+    m_storedAskTimer->start(kStoredAskDelayMs);
+  }
+}
+
+void WsDocument::sendStoredAsk(PeerId peer) {
+  auto socket = m_sockets.find(peer);
+  auto it = m_storedAsks.find(peer);
+  if (socket == m_sockets.end() || it == m_storedAsks.end()) return;
+  StoredAsk& ask = it->second;
+  // One question at a time: ops sent meanwhile are asked about when the answer comes.
+  if (ask.outstanding || ask.wanted <= ask.asked) return;
   ask.asked = ask.wanted;
   ask.outstanding = true;
   socket->second->sendTextMessage(QStringLiteral("sync"));

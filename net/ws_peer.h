@@ -169,6 +169,7 @@ class WsDocument : public QObject {
   std::map<QString, Route> m_routes;  // by URL
   QTimer* m_tickTimer = nullptr;
   QTimer* m_presenceTimer = nullptr;
+  QTimer* m_storedAskTimer = nullptr;  // asks rooms about ops typed in the last moment
   QElapsedTimer m_clock;
   // Version a peer announced in its hello, until this side includes it (then peerSynced).
   std::map<PeerId, engine::VersionVector> m_awaiting;
@@ -187,7 +188,10 @@ class WsDocument : public QObject {
     bool outstanding = false;
   };
   std::map<PeerId, StoredAsk> m_storedAsks;
-  void askStored(PeerId peer, engine::LV upTo);
+  // Notes that `peer` should confirm storing ops below `upTo`; asks now if `now`, else within
+  // kStoredAskDelayMs (one question for a burst of keystrokes).
+  void askStored(PeerId peer, engine::LV upTo, bool now);
+  void sendStoredAsk(PeerId peer);
   std::map<PeerId, QString> m_closeReason;  // reason this side gave when closing
 };
 
