@@ -389,6 +389,8 @@ QJsonObject toJson(const EditorFigures& f, const BenchOptions& options) {
   addSample(root, "open_doc_ms", summarize(f.open), false);
   addSample(root, "long_open_shown_ms", summarize(f.longShown), false);
   addSample(root, "long_open_max_stall_ms", summarize(f.longMaxStall), false);
+  addSample(root, "long_open_session_ms", summarize(f.longSession), false);
+  addSample(root, "long_open_binding_ms", summarize(f.longBinding), false);
   addSample(root, "open_session_ms", summarize(f.openSession), false);
   addSample(root, "open_binding_ms", summarize(f.openBinding), false);
   addSample(root, "rss_mb", summarize(f.rss), false);
