@@ -240,6 +240,17 @@ TwoEditors::TwoEditors(bool openB) {
   ok = true;
 }
 
+OneEditor::OneEditor(const std::string& title) {
+  ensureGuiApp();
+  if (dir.path().empty()) {
+    error = "no temp dir";
+    return;
+  }
+  auto id = createDocument(dir.file("a.db"), title, error);
+  if (!id) return;
+  ok = editor.open(dir.file("a.db"), *id, error);
+}
+
 bool TwoEditors::openSecond() {
   if (!b.open(dir.file("grace.db"), a.id, error)) return false;
   b.edit->setWindowTitle(QStringLiteral("Grace"));

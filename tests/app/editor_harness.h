@@ -115,6 +115,16 @@ struct GuiApp {
   GuiApp() { ensureGuiApp(); }
 };
 
+// One editor on a fresh database (dir/a.db) with an empty document titled `title`.
+struct OneEditor {
+  TempDir dir{"quire-app"};
+  Editor editor;
+  std::string error;
+  bool ok = false;
+
+  explicit OneEditor(const std::string& title = "Notes");
+};
+
 // Two people, Ada (A) and Grace (B), editing one document through an in-process relay, each in
 // a database of their own: A created the document, B adopted it with the same id and key.
 struct TwoEditors {

@@ -198,14 +198,10 @@ TEST_CASE("A join through a room snapshot shows the text once", "[binding][relay
 
 // The status bar says how far a join and the showing of a long text have come.
 TEST_CASE("The status bar shows join and loading progress as percentages", "[binding][status]") {
-  quire::test::GuiApp app;
-  quire::test::TempDir dir("quire-status");
-  const std::string db = dir.file("ada.db");
-  std::string error;
-  const auto id = quire::test::createDocument(db, "Status", error);
-  REQUIRE(id);
-  Editor e;
-  REQUIRE(e.open(db, *id, error));
+  quire::test::OneEditor one("Status");
+  INFO(one.error);
+  REQUIRE(one.ok);
+  Editor& e = one.editor;
   QStatusBar bar;
   quire::app::StatusPanel status(&bar, e.edit.get());
   status.setSession(e.session.get());

@@ -23,14 +23,10 @@ using quire::test::TwoEditors;
 
 TEST_CASE("Edits typed offline wait as not received, and a relay's answer clears them",
           "[binding][relay][receipt]") {
-  quire::test::GuiApp app;
-  quire::test::TempDir dir("quire-receipt");
-  const std::string db = dir.file("ada.db");
-  std::string error;
-  const auto id = quire::test::createDocument(db, "Receipts", error);
-  REQUIRE(id);
-  Editor e;
-  REQUIRE(e.open(db, *id, error));
+  quire::test::OneEditor one("Receipts");
+  INFO(one.error);
+  REQUIRE(one.ok);
+  Editor& e = one.editor;
   QStatusBar bar;
   quire::app::StatusPanel status(&bar, e.edit.get());
   status.setSession(e.session.get());

@@ -16,30 +16,12 @@
 namespace {
 
 using quire::test::Editor;
-using quire::test::TempDir;
 
 const QString kEmoji = QString::fromUtf8("\xF0\x9F\x98\x80");   // U+1F600, two UTF-16 units
 const QString kCjk = QString::fromUtf8("\xE4\xB8\xAD\xE6\x96\x87");  // 中文
 const QString kAcute = QString::fromUtf8("\xCC\x81");           // U+0301 COMBINING ACUTE ACCENT
 
-// One editor on a fresh database with an empty document.
-struct OneEditor {
-  TempDir dir{"quire-app"};
-  Editor editor;
-  std::string error;
-  bool ok = false;
-
-  OneEditor() {
-    quire::test::ensureGuiApp();
-    if (dir.path().empty()) {
-      error = "no temp dir";
-      return;
-    }
-    auto id = quire::test::createDocument(dir.file("a.db"), "Notes", error);
-    if (!id) return;
-    ok = editor.open(dir.file("a.db"), *id, error);
-  }
-};
+using quire::test::OneEditor;
 
 // The widget and the engine agree, the engine holds whole code points only, and the binding
 // reported no failure.
