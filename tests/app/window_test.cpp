@@ -785,6 +785,53 @@ TEST_CASE("the find bar's Replace replaces one match and Replace All every match
   CHECK_FALSE(w.action(QStringLiteral("Edit"), QStringLiteral("Redo"))->isEnabled());
 }
 
+// ---- Reopening at start.
+
+TEST_CASE("the last document reopens at start with the caret where it was (a long one too)",
+          "[window]") {
+  Window w;
+  INFO(w.error);
+  REQUIRE(w.ok);
+  // A long document (shown in slices: the caret's place arrives after the first one) and,
+  // edited last, a short one.
+  w.newDocument();
+  QString longText;
+  while (longText.size() < 600'000) longText += QStringLiteral("a line of a long document\n");
+  w.edit()->insertPlainText(longText);
+  const DocumentId longId = w.workspace->session()->id();
+  const int longCaret = longText.size() - 30;
+  QTextCursor c = w.edit()->textCursor();
+  c.setPosition(longCaret);
+  w.edit()->setTextCursor(c);
+  w.window->close();  // saves the caret, as quitting does
+
+  // Restart: a new window on the same library reopens the long one (the last open).
+  w.window = std::make_unique<MainWindow>(w.workspace.get(), Window::startPreferences());
+  w.window->show();
+  REQUIRE(QTest::qWaitForWindowExposed(w.window.get()));
+  w.window->restoreLastDocument();
+  REQUIRE(w.workspace->session() != nullptr);
+  CHECK(w.workspace->session()->id() == longId);
+  REQUIRE(quire::test::spinUntil([&] { return w.widgetText().size() == longText.size(); }));
+  CHECK(w.edit()->textCursor().position() == longCaret);
+
+  // The short one, caret in the middle; restart again.
+  w.newDocument(QStringLiteral("alpha beta gamma"));
+  const DocumentId shortId = w.workspace->session()->id();
+  c = w.edit()->textCursor();
+  c.setPosition(6);
+  w.edit()->setTextCursor(c);
+  w.window->close();
+  w.window = std::make_unique<MainWindow>(w.workspace.get(), Window::startPreferences());
+  w.window->show();
+  REQUIRE(QTest::qWaitForWindowExposed(w.window.get()));
+  w.window->restoreLastDocument();
+  REQUIRE(w.workspace->session() != nullptr);
+  CHECK(w.workspace->session()->id() == shortId);
+  CHECK(w.widgetText() == QStringLiteral("alpha beta gamma"));
+  CHECK(w.edit()->textCursor().position() == 6);
+}
+
 // ---- Undo and Redo from the Edit menu.
 
 TEST_CASE("Edit > Undo and Edit > Redo undo and redo typed text and follow what can be done",
