@@ -718,6 +718,9 @@ TEST_CASE("Preferences reports an address it cannot listen on", "[window]") {
   REQUIRE_ANSWERED(report);
   CHECK(error == QStringLiteral("Not listening for peers"));
   CHECK(w.workspace->listeningPort() == 0);
+  // Not saved: the next start does not try it again.
+  CHECK(quire::app::Preferences::load().listenAddress.isEmpty());
+  CHECK(w.workspace->listenAddress().isEmpty());
 }
 
 // ---- Find and replace.

@@ -348,7 +348,18 @@ void MainWindow::chooseFont() {
 void MainWindow::editPreferences() {
   PreferencesDialog dialog(m_prefs, this);
   if (dialog.exec() != QDialog::Accepted) return;
+  const QString listening = m_workspace->listenAddress();
   m_prefs = dialog.preferences();
+  // A new listening address is kept only if it works; the rest applies as it is.
+  if (listening != m_prefs.listenAddress) {
+    if (auto r = m_workspace->setListenAddress(m_prefs.listenAddress); !r) {
+      m_prefs.listenAddress = listening;
+      (void)m_workspace->setListenAddress(listening);
+      showError(tr("Not listening for peers"),
+                tr("%1\nThe previous listening address is kept.")
+                    .arg(QString::fromStdString(r.error().message())));
+    }
+  }
   m_prefs.save();
   applyPreferences();
 }
