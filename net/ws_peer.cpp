@@ -377,7 +377,7 @@ void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
   for (const auto& [peer, socket] : m_sockets) {
     if (const RoomSession* room = m_hub.room(peer)) {
       if (room->joined()) askStored(peer, to, false);
-    } else if (m_helloSeen[peer]) {
+    } else if (auto hello = m_helloSeen.find(peer); hello != m_helloSeen.end() && hello->second) {
       direct = true;
     }
   }

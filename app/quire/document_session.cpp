@@ -107,9 +107,12 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
             routeChanged(url, state);
           });
   connect(m_net.get(), &net::WsDocument::localEditsReceived, this, [this](engine::LV lv) {
-    const std::size_t before = m_unreceived.size();
-    while (!m_unreceived.empty() && m_unreceived.front().to <= lv) m_unreceived.pop_front();
-    if (m_unreceived.size() != before) emit unreceivedChanged();
+    const std::size_t before = m_unreceivedCount;
+    while (!m_unreceived.empty() && m_unreceived.front().to <= lv) {
+      m_unreceivedCount -= m_unreceived.front().count;
+      m_unreceived.pop_front();
+    }
+    if (m_unreceivedCount != before) emit unreceivedChanged();
   });
   connect(m_net.get(), &net::WsDocument::joinProgress, this, &DocumentSession::joinProgress);
   connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
@@ -195,7 +198,14 @@ void DocumentSession::committed(engine::LV from, engine::LV to, Result<void> res
   }
   // Waits to be received: a relay's "stored" answer or a direct peer's session clears it
   // (possibly at once, from inside sendLocalEdits).
-  m_unreceived.push_back({to, nowMs()});
+  const bool offline = m_net->peerCount() == 0;
+  if (offline && !m_unreceived.empty() && m_unreceived.back().offline) {
+    m_unreceived.back().to = to;
+    ++m_unreceived.back().count;
+  } else {
+    m_unreceived.push_back({to, nowMs(), 1, offline});
+  }
+  ++m_unreceivedCount;
   emit unreceivedChanged();
   // To every connection, dialled or accepted; one that has not finished its hello or join yet
   // gets these in its catch-up instead.

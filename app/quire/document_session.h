@@ -85,7 +85,7 @@ class DocumentSession : public QObject {
   std::size_t uncommittedEdits() const { return m_uncommitted; }
   // Local edits committed but not yet received by anyone who keeps them: no relay has said it
   // stored them and no direct peer was sent them (typed offline, or still on the way).
-  std::size_t unreceivedEdits() const { return m_unreceived.size(); }
+  std::size_t unreceivedEdits() const { return m_unreceivedCount; }
   // How long the oldest of those has waited, in ms (0 when there is none).
   std::uint64_t oldestUnreceivedMs() const {
     return m_unreceived.empty() ? 0 : nowMs() - m_unreceived.front().committedMs;
@@ -134,12 +134,17 @@ class DocumentSession : public QObject {
   std::set<engine::ReplicaId> m_seen;  // remote replicas whose presence arrived
   QElapsedTimer m_clock;
   std::size_t m_uncommitted = 0;
-  // Committed local edits not yet received, oldest first: the LV they end at, when committed.
+  // Committed local edits not yet received, oldest first: the LV they end at, when the first
+  // was committed, how many. Edits committed while no connection is up are one entry (the next
+  // join's answer covers them all), so a month offline does not grow this per keystroke.
   struct Unreceived {
     engine::LV to = 0;
     std::uint64_t committedMs = 0;
+    std::size_t count = 1;
+    bool offline = false;
   };
   std::deque<Unreceived> m_unreceived;
+  std::size_t m_unreceivedCount = 0;
   bool m_replaced = false;  // documentReplaced was just emitted; its patch is not passed on
   std::shared_ptr<bool> m_alive;  // the queue's callbacks check it (they run on its thread)
 };

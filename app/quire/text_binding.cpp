@@ -254,7 +254,8 @@ void TextBinding::flush(bool restore) {
   std::size_t insertedBytes = 0;
   for (const engine::Patch& p : patches) insertedBytes += p.inserted.size();
   if (insertedBytes > static_cast<std::size_t>(kLoadAtOnce)) {
-    // A large merge (a catch-up, a big paste): show the engine's text anew, in slices.
+    // A large merge (a catch-up, a big paste): show the engine's text anew, in slices. (The
+    // threshold counts UTF-8 bytes here, units elsewhere: the same order of size.)
     reload();
     if (restore) restoreCaret();
     updateSelections();
