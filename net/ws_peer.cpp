@@ -244,6 +244,7 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
     const QStringList words = text.split(QLatin1Char(' '));
     bool ok = words.size() == 3 && words[0] == QLatin1String("replay");
     const qint64 bytes = ok ? words[2].toLongLong(&ok) : 0;
+    if (ok) m_storedAsks[peer] = StoredAsk{};  // this relay answers "sync" too
     if (ok && bytes > 0) {
       m_replays[peer] = Replay{bytes, 0};
       emit joinProgress(0, bytes);
@@ -385,8 +386,9 @@ void WsDocument::sendLocalEdits(engine::LV from, engine::LV to) {
 }
 
 void WsDocument::askStored(PeerId peer, engine::LV upTo, bool now) {
-  if (!m_sockets.contains(peer)) return;
-  StoredAsk& ask = m_storedAsks[peer];
+  auto it = m_storedAsks.find(peer);
+  if (it == m_storedAsks.end() || !m_sockets.contains(peer)) return;
+  StoredAsk& ask = it->second;
   ask.wanted = std::max(ask.wanted, upTo);
   if (now) {
     sendStoredAsk(peer);

@@ -181,7 +181,8 @@ class WsDocument : public QObject {
   };
   std::map<PeerId, Replay> m_replays;
   // Relay rooms asked whether they stored this copy's ops: up to `asked` (answer pending),
-  // and up to `wanted` (ask again once it comes).
+  // and up to `wanted` (ask again once it comes). Only relays that announced their replay
+  // have an entry: an older relay knows no "sync" and would close the connection over it.
   struct StoredAsk {
     engine::LV asked = 0;
     engine::LV wanted = 0;
