@@ -170,6 +170,10 @@ Result<Message> decodeMessage(std::span<const std::uint8_t> bytes) {
       if (count > kMaxSnapshotStreams)
         return fail(bad("snapshot: " + std::to_string(count) + " streams, limit " +
                         std::to_string(kMaxSnapshotStreams)));
+      // Each stream takes at least 10 bytes (id, a one-byte counter, a one-byte agent count), so
+      // a count the rest cannot back is a lie, not an allocation.
+      if (count > r.left() / 10)
+        return fail(bad("snapshot: names more streams than the frame holds"));
       m.streams.resize(count);
       for (RoomStream& s : m.streams) {
         std::uint64_t agents;

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -97,6 +98,10 @@ Result<std::string> readUtf8File(const std::string& path) {
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
+  return decodeImportedText(std::move(text), what);
+}
+
+Result<std::string> decodeImportedText(std::string text, const std::string& what) {
   if (const auto nul = text.find('\0'); nul != std::string::npos) {
     return fail(Error::invalidArgument(what + ": refused: a binary file (NUL byte at offset " +
                                        std::to_string(nul) + "), only UTF-8 text can be imported"));

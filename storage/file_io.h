@@ -25,6 +25,11 @@ namespace quire::storage {
 // (binary) or is not well-formed UTF-8. A leading UTF-8 byte order mark is dropped.
 [[nodiscard]] Result<std::string> readUtf8File(const std::string& path);
 
+// The checks readUtf8File makes on the bytes it read, without the file: `bytes` if they are
+// UTF-8 text (leading byte order mark dropped), else Error::invalidArgument starting with `what`
+// and naming the offset of the NUL byte or of the first bad UTF-8 byte. Linear in the size.
+[[nodiscard]] Result<std::string> decodeImportedText(std::string bytes, const std::string& what);
+
 // Replaces `path` with `bytes` so that a crash at any moment leaves either the old file or the
 // new one: writes `path`.tmp in the same directory, fsyncs it, renames it over `path` and
 // fsyncs the directory. An existing target keeps its permission bits; a new one gets 0644

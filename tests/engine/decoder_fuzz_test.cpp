@@ -1,15 +1,11 @@
 // Decoders against hostile bytes: Document::applyUpdate, Document::decodeHistory and
 // VersionVector::decode get random byte strings and mutations of valid encodings (bit flips,
 // truncations, insertions, duplicated and deleted spans, huge varints, splices). Each must
-// return an Error (changing nothing) or a valid result, never crash or hang. Also replays every
-// file in tests/fuzz/corpus/<target>/ (crashers and interesting inputs found by the libFuzzer
-// targets in tests/fuzz/).
+// return an Error (changing nothing) or a valid result, never crash or hang. The libFuzzer corpora
+// (tests/fuzz/corpus/) are replayed by corpus_replay_test.cpp.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +15,6 @@
 
 #include "engine/document.h"
 #include "engine/version_vector.h"
-#include "tests/fuzz/fuzz_common.h"
 #include "tests/support/random_edits.h"
 #include "tests/support/test_util.h"
 
@@ -363,38 +358,6 @@ void fuzz(Target target, int randomCount, int mutationCount) {
   SUCCEED(runner.inputs << " inputs checked");
 }
 
-std::filesystem::path corpusRoot() {
-#ifdef QUIRE_SOURCE_DIR
-  return std::filesystem::path(QUIRE_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
-#else
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "fuzz" / "corpus";
-#endif
-}
-
-void replayCorpus(Target target, const std::string& name) {
-  const auto dir = corpusRoot() / name;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    WARN("no corpus at " << dir.string());
-    return;
-  }
-  const Samples samples = makeSamples(testSeed(7));
-  Runner runner{samples};
-  std::size_t count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file() || entry.path().filename().string().starts_with(".")) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // The history target reads its input through historyInput() (raw, or a body to wrap).
-    if (target == Target::History) bytes = quire::fuzz::historyInput(bytes.data(), bytes.size());
-    runner.check(target, bytes, entry.path().string());
-    ++count;
-  }
-  REQUIRE_FALSE(ec);
-  CHECK(runner.failures == 0);
-  SUCCEED("replayed " << count << " files from " << dir.string());
-}
-
 }  // namespace
 
 TEST_CASE("applyUpdate survives random and mutated updates", "[engine][format][fuzz]") {
@@ -407,10 +370,4 @@ TEST_CASE("decodeHistory survives random and mutated histories", "[engine][forma
 
 TEST_CASE("VersionVector::decode survives random and mutated bytes", "[engine][format][fuzz]") {
   fuzz(Target::Vector, 20000, 40000);
-}
-
-TEST_CASE("every file in the fuzz corpora still decodes safely", "[engine][format][fuzz]") {
-  replayCorpus(Target::Update, "update_fuzz");
-  replayCorpus(Target::History, "history_fuzz");
-  replayCorpus(Target::Vector, "version_vector_fuzz");
 }

@@ -3,8 +3,8 @@
 // valid ones (bit flips, truncations, insertions, deleted and repeated spans, corrupted length
 // fields, dropped and repeated frames). Each must answer with an Error or a sensible result,
 // never crash, throw or leave a document broken. Seeded and deterministic (Catch's --rng-seed
-// picks other cases). Also replays tests/fuzz/corpus/frame_{message_,}fuzz/ (inputs found by the
-// libFuzzer targets in tests/fuzz/). Run under ASan + UBSan by scripts/test.sh.
+// picks other cases). The libFuzzer corpora (tests/fuzz/corpus/) are replayed by
+// corpus_replay_test.cpp. Run under ASan + UBSan by scripts/test.sh.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -873,38 +873,4 @@ TEST_CASE("RoomSession survives tampered, forged, dropped and repeated relay mes
     rounds.end(doc, s.closed(), t.finalText);
   }
   rounds.check();
-}
-
-TEST_CASE("every file in the frame fuzz corpora still decodes safely", "[net][frame][fuzz]") {
-  const DocKey key = fixedKey();
-  const RoomId room = roomIdOf(key);
-  const auto corpus = sourceDir() / "tests" / "fuzz" / "corpus";
-  MessageChecker checker;
-  std::size_t count = 0;
-  for (const auto& f : filesIn(corpus / "frame_message_fuzz")) {
-    checker.check(readFile(f));
-    ++count;
-  }
-  // frame_fuzz reads its input as tests/fuzz/frame_fuzz.cpp says: an odd first byte means
-  // "seal the rest (transient if bit 1) and decode", an even one "decode the rest as a frame".
-  for (const auto& f : filesIn(corpus / "frame_fuzz")) {
-    INFO(f.string());
-    ++count;
-    const Bytes input = readFile(f);
-    if (input.empty()) continue;
-    const Bytes rest(input.begin() + 1, input.end());
-    if ((input[0] & 1) == 0) {
-      auto m = decodeFrame(key, room, rest);
-      if (m) CHECK(decodeMessage(encodeMessage(*m)));
-      continue;
-    }
-    checker.check(rest);
-    auto viaFrame = decodeFrame(key, room, sealPlaintext(key, rest, (input[0] & 2) != 0));
-    auto direct = decodeMessage(rest);
-    CHECK(bool(viaFrame) == bool(direct));
-    if (viaFrame && direct) CHECK(*viaFrame == *direct);
-  }
-  INFO(checker.firstFailure);
-  CHECK(checker.failures == 0);
-  SUCCEED("replayed " << count << " files");
 }
