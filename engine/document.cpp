@@ -47,7 +47,9 @@ void PatchCollector::add(Patch p) {
 }
 
 Document::Document(ReplicaId localReplica)
-    : m_log(std::make_unique<OpLog>()), m_tree(std::make_unique<ContentTree>()) {
+    : m_log(std::make_unique<OpLog>()),
+      m_tree(std::make_unique<ContentTree>()),
+      m_pending(std::make_unique<PendingRuns>()) {
   m_local = m_log->addAgent(localReplica);
 }
 
@@ -58,7 +60,7 @@ Document& Document::operator=(Document&&) noexcept = default;
 Document::Document(const Document& other)
     : m_log(std::make_unique<OpLog>(*other.m_log)),
       m_tree(std::make_unique<ContentTree>(*other.m_tree)),
-      m_pending(other.m_pending),
+      m_pending(std::make_unique<PendingRuns>(*other.m_pending)),
       m_local(other.m_local),
       m_lastDeletePos(other.m_lastDeletePos) {}
 
@@ -72,17 +74,11 @@ std::uint32_t Document::length() const { return m_tree->visibleCount(); }
 LV Document::nextLv() const { return m_log->nextLv(); }
 std::uint64_t Document::opCount() const { return m_log->nextLv(); }
 std::size_t Document::runCount() const { return m_tree->itemCount(); }
-std::size_t Document::pendingOpCount() const {
-  std::size_t n = 0;
-  for (const auto& p : m_pending) n += p.run.len;
-  return n;
-}
+std::size_t Document::pendingOpCount() const { return m_pending->ops; }
 
 std::size_t Document::memoryUsage() const {
-  std::size_t pending = m_pending.capacity() * sizeof(PendingRun);
-  for (const auto& p : m_pending) pending += p.run.text.capacity();
   return sizeof(*this) + sizeof(OpLog) + sizeof(ContentTree) + m_log->memoryUsage() +
-         m_tree->memoryUsage() + pending;
+         m_tree->memoryUsage() + m_pending->memoryUsage();
 }
 
 // ---- Local edits ----------------------------------------------------------------------------
@@ -343,229 +339,6 @@ void Document::deleteTargets(AgentIndex agent, std::uint32_t seq, LV target, std
     lo += k;
     n -= k;
   }
-}
-
-// ---- Applying updates -----------------------------------------------------------------------
-
-namespace {
-
-// What a document would hold after the runs accepted so far: used to validate a whole update
-// before changing anything.
-class Simulation {
- public:
-  explicit Simulation(const OpLog& log) : m_log(log) {}
-
-  std::uint32_t next(const ReplicaId& r) { return agent(r).next; }
-
-  // The kind of op (r, seq), or empty if it is not there.
-  std::optional<OpKind> kind(const ReplicaId& r, std::uint32_t seq) {
-    Agent& a = agent(r);
-    if (seq >= a.next) return std::nullopt;
-    if (a.index && seq < m_log.nextSeq(*a.index)) return m_log.kindOf(m_log.lvOf(*a.index, seq));
-    auto it = std::upper_bound(a.added.begin(), a.added.end(), seq,
-                               [](std::uint32_t s, const Added& x) { return s < x.seq; });
-    return (it - 1)->kind;
-  }
-
-  // 1: all of (r, lo..lo+n-1) are inserts; 0: some are missing; -1: some are not inserts.
-  int allInserts(const ReplicaId& r, std::uint32_t lo, std::uint32_t n) {
-    Agent& a = agent(r);
-    if (lo + n > a.next) return 0;
-    std::uint32_t s = lo;
-    while (s < lo + n) {
-      if (a.index && s < m_log.nextSeq(*a.index)) {
-        LV lv = m_log.lvOf(*a.index, s);
-        const OpRun& run = m_log.runAt(lv);
-        if (run.kind != OpKind::Insert) return -1;
-        s += std::min(lo + n - s, run.end() - lv);
-      } else {
-        auto it = std::upper_bound(a.added.begin(), a.added.end(), s,
-                                   [](std::uint32_t x, const Added& y) { return x < y.seq; }) - 1;
-        if (it->kind != OpKind::Insert) return -1;
-        s = std::min(lo + n, it->seq + it->len);
-      }
-    }
-    return 1;
-  }
-
-  void accept(const WireRun& run) {
-    Agent& a = agent(run.agent);
-    a.added.push_back({run.seq, run.len, run.kind});
-    a.next = run.seq + run.len;
-  }
-
- private:
-  struct Added {
-    std::uint32_t seq, len;
-    OpKind kind;
-  };
-  struct Agent {
-    ReplicaId replica;
-    std::optional<AgentIndex> index;
-    std::uint32_t next = 0;
-    std::vector<Added> added;
-  };
-  Agent& agent(const ReplicaId& r) {
-    if (m_last < m_agents.size() && m_agents[m_last].replica == r) return m_agents[m_last];
-    for (m_last = 0; m_last < m_agents.size(); ++m_last)
-      if (m_agents[m_last].replica == r) return m_agents[m_last];
-    Agent a;
-    a.replica = r;
-    a.index = m_log.findAgent(r);
-    if (a.index) a.next = m_log.nextSeq(*a.index);
-    m_agents.push_back(std::move(a));
-    return m_agents.back();
-  }
-
-  const OpLog& m_log;
-  std::vector<Agent> m_agents;
-  std::size_t m_last = 0;
-};
-
-enum class Readiness { Duplicate, Ready, Waiting, Invalid };
-
-void trimFront(WireRun& run, std::uint32_t k) {
-  run.seq += k;
-  run.len -= k;
-  if (run.kind == OpKind::Insert) {
-    run.text.erase(0, utf8::offsetOf(run.text, k));
-    run.left = WireRun::Origin::Chained;
-  } else {
-    run.target.seq = run.reversed ? run.target.seq - k : run.target.seq + k;
-  }
-}
-
-// Whether `run` can be applied now; trims ops already present from its front.
-Readiness readiness(Simulation& sim, WireRun& run, std::string& why) {
-  std::uint32_t next = sim.next(run.agent);
-  if (run.seq > next) return Readiness::Waiting;
-  if (run.seq < next) {
-    auto known = sim.kind(run.agent, run.seq);
-    if (known != run.kind) {
-      why = "op " + run.agent.toHex().substr(0, 8) + ":" + std::to_string(run.seq) +
-            " is already known as a different kind of op";
-      return Readiness::Invalid;
-    }
-    if (run.seq + run.len <= next) return Readiness::Duplicate;
-    trimFront(run, next - run.seq);
-  }
-  auto dependency = [&](const ReplicaId& r, std::uint32_t seq, const char* what) {
-    auto k = sim.kind(r, seq);
-    if (!k) return Readiness::Waiting;
-    if (*k != OpKind::Insert) {
-      why = std::string(what) + " " + r.toHex().substr(0, 8) + ":" + std::to_string(seq) +
-            " is not an inserted character";
-      return Readiness::Invalid;
-    }
-    return Readiness::Ready;
-  };
-  if (run.kind == OpKind::Insert) {
-    Readiness r = Readiness::Ready;
-    if (run.left == WireRun::Origin::Chained || run.right == WireRun::Origin::SameAsPrevious)
-      r = dependency(run.agent, run.seq - 1, "origin-left");
-    if (r == Readiness::Ready && run.left == WireRun::Origin::Id)
-      r = dependency(run.leftId.replica, run.leftId.seq, "origin-left");
-    if (r == Readiness::Ready && run.right == WireRun::Origin::Id)
-      r = dependency(run.rightId.replica, run.rightId.seq, "origin-right");
-    return r;
-  }
-  std::uint32_t lo = run.reversed ? run.target.seq - (run.len - 1) : run.target.seq;
-  switch (sim.allInserts(run.target.replica, lo, run.len)) {
-    case 1: return Readiness::Ready;
-    case 0: return Readiness::Waiting;
-    default:
-      why = "delete targets ops that are not inserted characters";
-      return Readiness::Invalid;
-  }
-}
-
-}  // namespace
-
-Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> update,
-                                                 StreamContext* stream) {
-  StreamContext fresh;
-  StreamContext& ctx = stream ? *stream : fresh;
-  auto decoded = decodeUpdate(update, ctx);
-  if (!decoded) return fail(decoded.error());
-
-  // Plan: find the order in which runs become ready, rejecting the update if any is inconsistent.
-  std::vector<WireRun> work;
-  work.reserve(m_pending.size() + decoded->runs.size());
-  for (auto& p : m_pending) work.push_back(p.run);
-  const std::size_t firstNew = work.size();
-  for (auto& r : decoded->runs) work.push_back(std::move(r));
-  enum : std::uint8_t { kOpen, kDone, kDropped };
-  std::vector<std::uint8_t> state(work.size(), kOpen);
-  std::vector<std::size_t> plan;
-  Simulation sim(*m_log);
-  std::string why;
-  for (bool progress = true; progress;) {
-    progress = false;
-    for (std::size_t i = 0; i < work.size(); ++i) {
-      if (state[i] != kOpen) continue;
-      switch (readiness(sim, work[i], why)) {
-        case Readiness::Duplicate: state[i] = kDone; break;
-        case Readiness::Ready:
-          sim.accept(work[i]);
-          plan.push_back(i);
-          state[i] = kDone;
-          progress = true;
-          break;
-        case Readiness::Waiting: break;
-        case Readiness::Invalid:
-          if (i >= firstNew)
-            return fail(Error::corrupt("update record " + std::to_string(i - firstNew) + ": " + why));
-          state[i] = kDropped;  // a run we held from an earlier update: forget it
-          break;
-      }
-    }
-  }
-
-  // Ops waiting for dependencies cost memory until those arrive, which a hostile or broken peer
-  // may never send: refuse an update that would leave too many waiting.
-  std::uint64_t waiting = 0;
-  for (std::size_t i = 0; i < work.size(); ++i)
-    if (state[i] == kOpen) waiting += work[i].len;
-  if (waiting > kMaxPendingOps)
-    return fail(Error::malformed("update would leave " + std::to_string(waiting) +
-                                 " ops waiting for dependencies (at most " +
-                                 std::to_string(kMaxPendingOps) + ")"));
-
-  // Commit.
-  ctx.agents.insert(ctx.agents.end(), decoded->newAgents.begin(), decoded->newAgents.end());
-  PatchCollector patches;
-  for (std::size_t i : plan) {
-    WireRun& run = work[i];
-    OpLog& log = *m_log;
-    AgentIndex agent = log.addAgent(run.agent);
-    assert(run.seq == log.nextSeq(agent));
-    auto lvOf = [&](const WireId& id) { return log.lvOf(*log.findAgent(id.replica), id.seq); };
-    if (run.kind == OpKind::Insert) {
-      LV left = kNoLv, right = kNoLv;
-      if (run.left == WireRun::Origin::Chained) left = log.lvOf(agent, run.seq - 1);
-      if (run.left == WireRun::Origin::Id) left = lvOf(run.leftId);
-      if (run.right == WireRun::Origin::Id) right = lvOf(run.rightId);
-      if (run.right == WireRun::Origin::SameAsPrevious) right = log.originRight(log.lvOf(agent, run.seq - 1));
-      std::uint32_t pos = integrate(agent, run.seq, left, right, run.text, run.len, isAscii(run.text));
-      patches.add(Patch{pos, 0, std::move(run.text)});
-    } else {
-      AgentIndex target = *log.findAgent(run.target.replica);
-      // One delete run per stretch of targets that sit at consecutive LVs here.
-      for (std::uint32_t done = 0; done < run.len;) {
-        std::uint32_t s = run.reversed ? run.target.seq - done : run.target.seq + done;
-        const AgentSpan& span = log.spanOf(target, s);
-        std::uint32_t k = run.reversed ? std::min(run.len - done, s - span.seq + 1)
-                                       : std::min(run.len - done, span.seq + span.len - s);
-        deleteTargets(agent, run.seq + done, span.lv + (s - span.seq), k, run.reversed, &patches);
-        done += k;
-      }
-    }
-  }
-  std::vector<PendingRun> pending;
-  for (std::size_t i = 0; i < work.size(); ++i)
-    if (state[i] == kOpen) pending.push_back(PendingRun{std::move(work[i])});
-  m_pending = std::move(pending);
-  return patches.take();
 }
 
 // ---- Encoding updates -----------------------------------------------------------------------

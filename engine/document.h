@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,7 +19,7 @@ namespace quire::engine {
 
 class ContentTree;
 class OpLog;
-struct PendingRun;
+struct PendingRuns;
 
 // A change to the visible text, in the coordinates of the text as it was just before this patch
 // (patches of one call apply one after another): delete `deleted` code points at `pos`, then
@@ -63,6 +64,21 @@ struct Anchor {
 // connection keeps its own. Owned by the caller; not thread-safe.
 struct StreamContext {
   std::vector<ReplicaId> agents;
+
+  // The index of `r` in `agents`, if announced. O(log n): a lookup table follows `agents` (which
+  // callers may append to or replace at will; a stale entry is detected and the table rebuilt).
+  std::optional<std::uint32_t> find(const ReplicaId& r) const;
+
+ private:
+  mutable std::map<ReplicaId, std::uint32_t> m_index;
+  mutable std::size_t m_indexed = 0;  // agents[0, m_indexed) are in m_index
+};
+
+// Bounds on what decoding one document may cost (FORMAT.md, "Decoding limits").
+struct DecodeLimits {
+  // A history's body (after zstd) may be at most this large; a stated size above it is refused
+  // before anything is allocated.
+  std::uint64_t maxDecompressedBytes = 64ull << 20;
 };
 
 // One copy of a document. Owns its op log and its order tree. Copyable (a copy is a fork that
@@ -110,6 +126,11 @@ class Document {
   // At most this many ops wait for missing dependencies; an update that would leave more
   // waiting is refused (Error::malformed) and changes nothing.
   static constexpr std::uint64_t kMaxPendingOps = 1u << 20;
+  // ... and at most this many runs (each costs a record's worth of memory, whatever its length).
+  static constexpr std::uint64_t kMaxPendingRuns = 1u << 16;
+  // A document holds at most this many authors (agents); an update or history that would bring
+  // more is refused with Error::malformed. FORMAT.md, "Decoding limits".
+  static constexpr std::size_t kMaxAgents = 1u << 16;
   // Applies a remote update: idempotent, order-independent (ops whose dependencies are missing
   // wait, see pendingOpCount()), atomic (a malformed update changes nothing, stream included).
   // Returns the patches to the visible text, in order.
@@ -120,7 +141,8 @@ class Document {
   // ---- Whole history (FORMAT.md, "History encoding"): columnar, compressed, keeps deleted text.
   std::vector<std::uint8_t> encodeHistory() const;
   [[nodiscard]] static Result<Document> decodeHistory(std::span<const std::uint8_t> bytes,
-                                                      ReplicaId localReplica);
+                                                      ReplicaId localReplica,
+                                                      const DecodeLimits& limits = {});
 
   // ---- Anchors.
   // REQUIRES: pos <= length().
@@ -164,7 +186,7 @@ class Document {
 
   std::unique_ptr<OpLog> m_log;
   std::unique_ptr<ContentTree> m_tree;
-  std::vector<PendingRun> m_pending;
+  std::unique_ptr<PendingRuns> m_pending;
   AgentIndex m_local = 0;
   // Visible position of the last local delete: a delete there (or just before) continues its run.
   std::uint32_t m_lastDeletePos = 0xFFFFFFFFu;

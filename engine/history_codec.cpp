@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "engine/byte_io.h"
 #include "engine/content_tree.h"
@@ -23,7 +25,6 @@ constexpr std::uint8_t kVersion = 1;
 // automerge-paper level 9 takes ~8 ms for 76 kB where level 19 takes ~55 ms for 70.5 kB, and
 // level 19 needs seconds for a multi-megabyte paste (FORMAT.md, "History encoding").
 constexpr int kZstdLevel = 9;
-constexpr std::uint64_t kMaxBody = 1ull << 30;
 
 // Bits of the per-run header, after the length.
 constexpr std::uint64_t kPositional = 1;
@@ -170,7 +171,37 @@ std::vector<std::uint8_t> Document::encodeHistory() const {
   return out;
 }
 
-Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, ReplicaId localReplica) {
+namespace {
+
+// Decompresses one zstd frame whose content size the header states as `stated` (already checked
+// against the cap). zstd's single-shot call decodes into the buffer until it is full, so the
+// buffer starts at what the compressed size can plausibly back and grows fourfold only when the
+// frame really fills it: memory follows the bytes the frame produces, never the size it states
+// (FORMAT.md, "Decoding limits").
+Result<std::vector<std::uint8_t>> inflate(std::span<const std::uint8_t> packed, std::uint64_t stated) {
+  constexpr std::uint64_t kFirstGuessFloor = 256u << 10;
+  constexpr std::uint64_t kFirstGuessRatio = 8;  // histories compress 2-3x
+  std::uint64_t capacity = std::min(stated, std::max(kFirstGuessFloor, kFirstGuessRatio * packed.size()));
+  std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  if (!dctx) return fail(Error::io("history: out of memory for the decompressor"));
+  for (;;) {
+    std::vector<std::uint8_t> body(static_cast<std::size_t>(capacity));
+    std::size_t got = ZSTD_decompressDCtx(dctx.get(), body.data(), body.size(), packed.data(), packed.size());
+    if (!ZSTD_isError(got)) {
+      if (got != stated) return fail(Error::corrupt("history: body holds " + std::to_string(got) +
+                                                    " bytes but its header states " + std::to_string(stated)));
+      return body;
+    }
+    if (ZSTD_getErrorCode(got) != ZSTD_error_dstSize_tooSmall || capacity >= stated)
+      return fail(Error::corrupt(std::string("history: body does not decompress: ") + ZSTD_getErrorName(got)));
+    capacity = std::min(stated, capacity * 4);
+  }
+}
+
+}  // namespace
+
+Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, ReplicaId localReplica,
+                                         const DecodeLimits& limits) {
   if (bytes.size() < 5 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     return fail(Error::malformed("history: missing 'QHST' header"));
   if (bytes[4] != kVersion)
@@ -179,37 +210,50 @@ Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, Re
   ByteReader head(bytes.subspan(5));
   std::uint64_t bodySize;
   if (!head.varint(bodySize)) return fail(Error::malformed("history: truncated size"));
-  if (bodySize > kMaxBody) return fail(Error::malformed("history: body of " + std::to_string(bodySize) + " bytes is too large"));
+  if (bodySize > limits.maxDecompressedBytes)
+    return fail(Error::malformed("history: body-size " + std::to_string(bodySize) +
+                                 " bytes is over the limit of " + std::to_string(limits.maxDecompressedBytes) +
+                                 " decompressed bytes per document"));
   std::span<const std::uint8_t> packed = bytes.subspan(bytes.size() - head.left());
   unsigned long long frameSize = ZSTD_getFrameContentSize(packed.data(), packed.size());
   if (frameSize != bodySize) return fail(Error::corrupt("history: compressed body does not match its stated size"));
-  std::vector<std::uint8_t> body(static_cast<std::size_t>(bodySize));
-  std::size_t got = ZSTD_decompress(body.data(), body.size(), packed.data(), packed.size());
-  if (ZSTD_isError(got) || got != bodySize)
-    return fail(Error::corrupt(std::string("history: body does not decompress: ") +
-                               (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short")));
+  auto inflated = inflate(packed, bodySize);
+  if (!inflated) return fail(inflated.error());
+  const std::vector<std::uint8_t>& body = *inflated;
 
   ByteReader r(body);
   auto bad = [](const std::string& what) { return fail(Error::malformed("history: " + what)); };
   std::uint64_t agentCount;
   if (!r.varint(agentCount) || agentCount > r.left() / 16) return bad("agent table runs past the end");
+  if (agentCount > kMaxAgents)
+    return bad("agent-count " + std::to_string(agentCount) + " is over the limit of " +
+               std::to_string(kMaxAgents) + " authors per document");
   Document doc(localReplica);
   std::vector<AgentIndex> agentMap;
+  agentMap.reserve(static_cast<std::size_t>(agentCount));
+  bool localSeen = false;  // the local replica is agent 0 before the table is read
   for (std::uint64_t i = 0; i < agentCount; ++i) {
     std::span<const std::uint8_t> id;
     r.bytes(16, id);
     ReplicaId rid;
     std::copy(id.begin(), id.end(), rid.bytes.begin());
-    if (i > 0 && doc.m_log->findAgent(rid) && std::count(agentMap.begin(), agentMap.end(), *doc.m_log->findAgent(rid)))
-      return bad("agent " + std::to_string(i) + " appears twice");
-    agentMap.push_back(doc.m_log->addAgent(rid));
+    std::size_t before = doc.m_log->agentCount();
+    AgentIndex a = doc.m_log->addAgent(rid);
+    bool fresh = doc.m_log->agentCount() > before;
+    if (!fresh && (a != 0 || localSeen)) return bad("agent " + std::to_string(i) + " appears twice");
+    localSeen |= a == 0;
+    agentMap.push_back(a);
   }
   std::uint64_t runCount;
   std::span<const std::uint8_t> hSpan, aSpan, pSpan, oSpan, tSpan, textSpan;
   if (!r.varint(runCount) || !r.block(hSpan) || !r.block(aSpan) || !r.block(pSpan) ||
       !r.block(oSpan) || !r.block(tSpan) || !r.block(textSpan) || !r.atEnd())
     return bad("column table is truncated");
-  if (runCount > hSpan.size()) return bad("more runs than run headers");
+  if (runCount > hSpan.size()) return bad("run-count: more runs than run headers");
+  // Every run takes at least one byte of the position, origin or target column: a count the
+  // columns cannot back is refused before anything is reserved for it.
+  if (runCount > pSpan.size() + oSpan.size() + tSpan.size())
+    return bad("run-count " + std::to_string(runCount) + " is more than the columns describe");
   std::string_view text(reinterpret_cast<const char*>(textSpan.data()), textSpan.size());
   if (!utf8::countValid(text)) return bad("text block is not valid UTF-8");
   ByteReader headers(hSpan), agents(aSpan), positions(pSpan), origins(oSpan), targets(tSpan);
@@ -223,70 +267,70 @@ Result<Document> Document::decodeHistory(std::span<const std::uint8_t> bytes, Re
   std::uint64_t agentLeft = 0;
   AgentIndex agent = 0;
   for (std::uint64_t i = 0; i < runCount; ++i) {
-    const std::string at = "run " + std::to_string(i) + ": ";
+    auto at = [i] { return "run " + std::to_string(i) + ": "; };  // only built for an error
     std::uint64_t header;
-    if (!headers.varint(header)) return bad(at + "truncated header");
+    if (!headers.varint(header)) return bad(at() + "truncated header");
     std::uint64_t len64 = header >> kHeaderShift;
     LV lv = log.nextLv();
-    if (len64 == 0 || len64 > 0xFFFFFFF0ull - lv) return bad(at + "length " + std::to_string(len64) + " out of range");
+    if (len64 == 0 || len64 > 0xFFFFFFF0ull - lv) return bad(at() + "length " + std::to_string(len64) + " out of range");
     std::uint32_t len = static_cast<std::uint32_t>(len64);
     if (agentLeft == 0) {
       std::uint64_t a;
       if (!agents.varint(a) || a >= agentMap.size() || !agents.varint(agentLeft) || agentLeft == 0)
-        return bad(at + "bad agent column");
+        return bad(at() + "bad agent column");
       agent = agentMap[a];
     }
     --agentLeft;
     std::uint32_t seq = log.nextSeq(agent);
-    if (seq > 0xFFFFFFF0u - len) return bad(at + "agent seq overflows");
+    if (seq > 0xFFFFFFF0u - len) return bad(at() + "agent seq overflows");
     bool positional = header & kPositional;
     std::int64_t delta = 0;
-    if (positional && !positions.zigzag(delta)) return bad(at + "truncated position column");
+    if (positional && !positions.zigzag(delta)) return bad(at() + "truncated position column");
     std::int64_t pos = std::int64_t{cursor} + delta;
     if (!(header & kDeleteBit)) {
-      if (header & kReversedBit) return bad(at + "reversed flag on an insert");
+      if (header & kReversedBit) return bad(at() + "reversed flag on an insert");
       std::size_t begin = textAt;
       bool ascii = true;
       for (std::uint32_t k = 0; k < len; ++k) {
-        if (textAt >= text.size()) return bad(at + "text block ends early");
+        if (textAt >= text.size()) return bad(at() + "text block ends early");
         unsigned char c = static_cast<unsigned char>(text[textAt]);
         ascii &= c < 0x80;
         textAt += utf8::sequenceLength(c);
       }
       std::string_view t = text.substr(begin, textAt - begin);
       if (positional) {
-        if (pos < 0 || pos > doc.length()) return bad(at + "insert position " + std::to_string(pos) + " outside the text");
+        if (pos < 0 || pos > doc.length()) return bad(at() + "insert position " + std::to_string(pos) + " outside the text");
         doc.insertAt(agent, static_cast<std::uint32_t>(pos), t, len, ascii);
         cursor = static_cast<std::uint32_t>(pos) + len;
       } else {
         std::uint64_t dl, dr;
-        if (!origins.varint(dl) || !origins.varint(dr)) return bad(at + "truncated origin column");
-        if (dl > lv || dr > lv) return bad(at + "origin after its insert");
+        if (!origins.varint(dl) || !origins.varint(dr)) return bad(at() + "truncated origin column");
+        if (dl > lv || dr > lv) return bad(at() + "origin after its insert");
         LV left = dl == 0 ? kNoLv : lv - static_cast<LV>(dl);
         LV right = dr == 0 ? kNoLv : lv - static_cast<LV>(dr);
         if ((left != kNoLv && log.kindOf(left) != OpKind::Insert) ||
             (right != kNoLv && log.kindOf(right) != OpKind::Insert))
-          return bad(at + "origin is not an inserted character");
+          return bad(at() + "origin is not an inserted character");
         doc.integrate(agent, seq, left, right, t, len, ascii);
       }
     } else {
       bool reversed = header & kReversedBit;
       LV lo;
       if (positional) {
-        if (pos < 0 || pos + len > doc.length()) return bad(at + "delete outside the text");
+        if (pos < 0 || pos + len > doc.length()) return bad(at() + "delete outside the text");
         auto range = visibleRange(tree, tree.findVisible(static_cast<std::uint32_t>(pos)), len);
-        if (!range) return bad(at + "deleted characters are not one run");
+        if (!range) return bad(at() + "deleted characters are not one run");
         lo = *range;
         cursor = static_cast<std::uint32_t>(pos);
         doc.deleteRunAt(agent, cursor, len, reversed ? lo + len - 1 : lo, reversed);
         continue;
       } else {
         std::uint64_t d;
-        if (!targets.varint(d) || d == 0 || d > lv || len > d) return bad(at + "bad delete target");
+        if (!targets.varint(d) || d == 0 || d > lv || len > d) return bad(at() + "bad delete target");
         lo = lv - static_cast<LV>(d);
         for (LV t = lo; t < lo + len;) {
           const OpRun& tr = log.runAt(t);
-          if (tr.kind != OpKind::Insert) return bad(at + "delete targets a delete");
+          if (tr.kind != OpKind::Insert) return bad(at() + "delete targets a delete");
           t = tr.end();
         }
       }

@@ -8,13 +8,14 @@
 namespace quire::engine {
 
 std::optional<AgentIndex> OpLog::findAgent(const ReplicaId& r) const {
-  for (std::size_t i = 0; i < m_agents.size(); ++i)
-    if (m_agents[i] == r) return static_cast<AgentIndex>(i);
-  return std::nullopt;
+  auto it = m_agentIndex.find(r);
+  if (it == m_agentIndex.end()) return std::nullopt;
+  return it->second;
 }
 
 AgentIndex OpLog::addAgent(const ReplicaId& r) {
-  if (auto a = findAgent(r)) return *a;
+  auto [it, added] = m_agentIndex.try_emplace(r, static_cast<AgentIndex>(m_agents.size()));
+  if (!added) return it->second;
   m_agents.push_back(r);
   m_nextSeq.push_back(0);
   m_spans.emplace_back();
@@ -154,6 +155,7 @@ std::size_t OpLog::memoryUsage() const {
                       m_spans.capacity() * sizeof(std::vector<AgentSpan>) +
                       m_runs.capacity() * sizeof(OpRun) + m_text.capacity();
   for (const auto& s : m_spans) bytes += s.capacity() * sizeof(AgentSpan);
+  bytes += m_agentIndex.size() * (sizeof(ReplicaId) + sizeof(AgentIndex) + 32);  // tree nodes
   return bytes;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,7 +52,7 @@ class OpLog {
   // ---- Agents.
   std::size_t agentCount() const { return m_agents.size(); }
   const ReplicaId& replica(AgentIndex a) const { return m_agents[a]; }
-  std::optional<AgentIndex> findAgent(const ReplicaId& r) const;
+  std::optional<AgentIndex> findAgent(const ReplicaId& r) const;  // O(log agents)
   AgentIndex addAgent(const ReplicaId& r);  // finds or adds
   std::uint32_t nextSeq(AgentIndex a) const { return m_nextSeq[a]; }
   const std::vector<AgentSpan>& spans(AgentIndex a) const { return m_spans[a]; }
@@ -102,6 +103,7 @@ class OpLog {
   void noteSpan(AgentIndex agent, std::uint32_t seq, LV lv, std::uint32_t n);
 
   std::vector<ReplicaId> m_agents;
+  std::map<ReplicaId, AgentIndex> m_agentIndex;  // a tree, not a hash: ids come from peers
   std::vector<std::uint32_t> m_nextSeq;
   std::vector<std::vector<AgentSpan>> m_spans;
   std::vector<OpRun> m_runs;

@@ -25,6 +25,30 @@ std::string at(std::size_t record) { return "update record " + std::to_string(re
 
 }  // namespace
 
+std::optional<std::uint32_t> StreamContext::find(const ReplicaId& r) const {
+  if (m_indexed > agents.size()) {
+    m_index.clear();
+    m_indexed = 0;
+  }
+  for (; m_indexed < agents.size(); ++m_indexed)
+    m_index.emplace(agents[m_indexed], static_cast<std::uint32_t>(m_indexed));
+  auto it = m_index.find(r);
+  if (it == m_index.end()) return std::nullopt;
+  if (it->second < agents.size() && agents[it->second] == r) return it->second;
+  // `agents` was replaced since the table was built: rebuild it once.
+  m_index.clear();
+  m_indexed = 0;
+  return find(r);
+}
+
+std::size_t PendingRuns::memoryUsage() const {
+  constexpr std::size_t kNode = 48;  // a std::map node's own overhead, roughly
+  std::size_t bytes = 0;
+  for (const auto& [id, run] : runs) bytes += kNode + sizeof(run) + run.text.capacity();
+  for (const auto& [replica, seqs] : waiting) bytes += kNode + sizeof(replica) + seqs.size() * (kNode + 12);
+  return bytes;
+}
+
 UpdateEncoder::UpdateEncoder(StreamContext& stream) : m_stream(stream) {}
 
 std::vector<std::uint8_t> UpdateEncoder::finish() {
@@ -39,8 +63,7 @@ std::vector<std::uint8_t> UpdateEncoder::finish() {
 }
 
 std::uint32_t UpdateEncoder::refOf(const ReplicaId& r) {
-  auto it = std::find(m_stream.agents.begin(), m_stream.agents.end(), r);
-  if (it != m_stream.agents.end()) return static_cast<std::uint32_t>(it - m_stream.agents.begin());
+  if (auto known = m_stream.find(r)) return *known;
   m_records.push_back(kTypeAgent);
   m_records.insert(m_records.end(), r.bytes.begin(), r.bytes.end());
   ++m_count;
@@ -126,6 +149,9 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
       std::span<const std::uint8_t> id;
       if (tag != kTypeAgent) return fail(Error::malformed(at(record) + "agent record with flags set"));
       if (!r.bytes(16, id)) return fail(Error::malformed(at(record) + "truncated replica id"));
+      if (agentCount() >= Document::kMaxAgents)
+        return fail(Error::malformed(at(record) + "agent-count: more than " +
+                                     std::to_string(Document::kMaxAgents) + " agents on one stream"));
       ReplicaId rid;
       std::copy(id.begin(), id.end(), rid.bytes.begin());
       out.newAgents.push_back(rid);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,8 +71,18 @@ struct DecodedUpdate {
 }  // namespace quire::engine
 
 namespace quire::engine {
-// An op run received before its dependencies; kept by the Document until they arrive.
-struct PendingRun {
-  WireRun run;
+
+// Op runs received before their dependencies, kept by the Document until those arrive. Each run
+// is filed under the one op it waits for, (replica, seq), so an arriving run wakes exactly the
+// runs that wait for something it brings: no rescans (FORMAT.md, "Applying updates").
+struct PendingRuns {
+  std::map<std::uint64_t, WireRun> runs;  // by id, in arrival order
+  // replica -> seq waited for -> run id. A run wakes once the replica's next seq passes it.
+  std::map<ReplicaId, std::multimap<std::uint32_t, std::uint64_t>> waiting;
+  std::uint64_t nextId = 0;
+  std::uint64_t ops = 0;  // sum of runs' lengths
+
+  std::size_t memoryUsage() const;
 };
+
 }  // namespace quire::engine
