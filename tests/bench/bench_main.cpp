@@ -12,6 +12,7 @@
 #include "tests/bench/bench_command.h"
 #include "tests/bench/editor_bench.h"
 #include "tests/bench/engine_bench.h"
+#include "tests/bench/hostile_bench.h"
 #include "tests/bench/storage_bench.h"
 #include "tests/bench/sync_bench.h"
 
@@ -29,6 +30,8 @@ constexpr BenchCommand kCommands[] = {
      &quire::bench::runSyncBench},
     {"editor", "the real editor widget offscreen on automerge-paper: keypress -> paint, remote burst, open, RSS",
      &quire::bench::runEditorBench},
+    {"hostile", "fuzz corpora + crafted attacks: worst decode ms/KiB and peak alloc; relay p99 under attack",
+     &quire::bench::runHostileBench},
 };
 
 void printHelp(std::FILE* out) {
@@ -53,7 +56,9 @@ void printHelp(std::FILE* out) {
                "                flat out instead of 1000 (the output and the JSON say so);\n"
                "                sync: 30 keystrokes per peer per run instead of 90, and a\n"
                "                1.5 s relay load window instead of 3 s;\n"
-               "                editor: 60 keystrokes per run instead of 300\n"
+               "                editor: 60 keystrokes per run instead of 300;\n"
+               "                hostile: 20 s per decode instead of 60, 30 keystrokes per\n"
+               "                peer and phase instead of 90\n"
                "  -h, --help    show this help\n",
                quire::bench::kMinRuns, quire::bench::kMinRuns);
 }

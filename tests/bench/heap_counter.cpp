@@ -14,11 +14,16 @@ namespace {
 
 std::atomic<bool> g_counting{false};
 std::atomic<std::int64_t> g_liveBytes{0};
+std::atomic<std::int64_t> g_peakBytes{0};
 
 void count(void* p, std::int64_t sign) noexcept {
   if (g_counting.load(std::memory_order_relaxed)) {
-    g_liveBytes.fetch_add(sign * static_cast<std::int64_t>(malloc_usable_size(p)),
-                          std::memory_order_relaxed);
+    const std::int64_t delta = sign * static_cast<std::int64_t>(malloc_usable_size(p));
+    const std::int64_t live = g_liveBytes.fetch_add(delta, std::memory_order_relaxed) + delta;
+    std::int64_t peak = g_peakBytes.load(std::memory_order_relaxed);
+    while (live > peak &&
+           !g_peakBytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+    }
   }
 }
 
@@ -67,6 +72,12 @@ void* allocateAlignedOrThrow(std::size_t size, std::align_val_t align) {
 void setHeapCounting(bool on) { g_counting.store(on, std::memory_order_relaxed); }
 
 std::int64_t liveHeapBytes() { return g_liveBytes.load(std::memory_order_relaxed); }
+
+void resetPeakHeapBytes() {
+  g_peakBytes.store(g_liveBytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+std::int64_t peakHeapBytes() { return g_peakBytes.load(std::memory_order_relaxed); }
 
 }  // namespace quire::bench
 

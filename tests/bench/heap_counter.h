@@ -18,4 +18,11 @@ void setHeapCounting(bool on);
 // block allocated before counting started. Memory taken with malloc directly is not seen.
 std::int64_t liveHeapBytes();
 
+// Peak mode: the highest liveHeapBytes() reached while counting was on since the last
+// resetPeakHeapBytes() (which sets it to the current reading). peakHeapBytes() minus the reading
+// at the reset is the most the code in between held at once, the transient buffers it freed
+// before returning included. Thread-safe.
+void resetPeakHeapBytes();
+std::int64_t peakHeapBytes();
+
 }  // namespace quire::bench

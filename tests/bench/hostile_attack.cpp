@@ -1,0 +1,501 @@
+#include "tests/bench/hostile_attack.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <span>
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocket>
+
+#include "engine/document.h"
+#include "net/crypto.h"
+#include "net/frame.h"
+#include "net/ws_peer.h"
+#include "tests/bench/sync_support.h"
+#include "tests/support/hostile_frames.h"
+
+namespace quire::bench {
+
+const char* const kAttackFrameKinds[4] = {"bomb snapshot", "counter overflow", "100,000 authors",
+                                          "garbage"};
+
+namespace {
+
+namespace hostile = quire::test::hostile;
+
+constexpr char kLetters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr int kJoinTimeoutMs = 30'000;
+constexpr int kAttackIntervalMs = 100;
+constexpr int kRelayStartMs = 10'000;
+// The 100,000-author update is ~2.8 MB, over the relay's default 1 MiB frame limit: the bench's
+// relay takes frames up to 8 MiB so that the attack reaches the honest peers (with the default,
+// the relay itself stops it and closes the attacker).
+constexpr const char* kRelayMaxFrameBytes = "8388608";
+constexpr std::uint64_t kAttackAddressSpace = 8ull << 30;
+
+const auto kKeyInterval = std::chrono::duration_cast<SyncClock::duration>(
+    std::chrono::duration<double>(1.0 / 30.0));
+
+std::int64_t vmSizeBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::atoll(line.c_str() + 7) * 1024;
+  }
+  return 0;
+}
+
+// A quire-relay child for the attack: listens on 127.0.0.1, limits raised as `sync`'s relay
+// (messages per second, connections per address) plus the frame limit above. Dies with its
+// parent (PR_SET_PDEATHSIG), so a killed bench leaves no relay behind.
+class AttackRelay {
+ public:
+  ~AttackRelay() {
+    if (m_process.state() != QProcess::NotRunning) {
+      m_process.terminate();
+      if (!m_process.waitForFinished(5000)) m_process.kill();
+    }
+  }
+  Result<QString> start(const QString& dir) {
+#ifndef QUIRE_BENCH_RELAY_PATH
+    (void)dir;
+    return fail(Error::io("quire-bench was built without quire-relay (QUIRE_BENCH_RELAY_PATH)"));
+#else
+    const QString program = QStringLiteral(QUIRE_BENCH_RELAY_PATH);
+    QStringList args{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                     QStringLiteral("--db"), dir + QStringLiteral("/relay.db"),
+                     QStringLiteral("--max-messages-per-second"), QStringLiteral("100000"),
+                     QStringLiteral("--max-frame-bytes"), QString::fromLatin1(kRelayMaxFrameBytes)};
+    QProcess help;
+    help.start(program, {QStringLiteral("--help")});
+    help.waitForFinished(kRelayStartMs);
+    if (help.readAllStandardOutput().contains("--max-connections-per-ip")) {
+      args << QStringLiteral("--max-connections-per-ip") << QStringLiteral("10000");
+    }
+    m_process.setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    m_process.setStandardErrorFile(dir + QStringLiteral("/relay.log"));
+    m_process.start(program, args);
+    if (!m_process.waitForStarted(kRelayStartMs)) {
+      return fail(Error::io("cannot start quire-relay: " + m_process.errorString().toStdString()));
+    }
+    QByteArray line;
+    const auto deadline = SyncClock::now() + std::chrono::milliseconds(kRelayStartMs);
+    while (!line.endsWith('\n') && SyncClock::now() < deadline &&
+           m_process.state() == QProcess::Running) {
+      if (m_process.waitForReadyRead(100)) line += m_process.readLine();
+    }
+    line = line.trimmed();
+    const QByteArray prefix("listening on ");
+    if (!line.startsWith(prefix + "ws://")) {
+      return fail(Error::io("quire-relay did not start listening (said '" + line.toStdString() + "')"));
+    }
+    return QString::fromLatin1(line.mid(prefix.size()));
+#endif
+  }
+
+ private:
+  QProcess m_process;
+};
+
+QString roomHex(const net::DocKey& key) {
+  const net::RoomId room = net::roomIdOf(key);
+  return QString::fromLatin1(
+      QByteArray(reinterpret_cast<const char*>(room.bytes.data()), room.bytes.size()).toHex());
+}
+
+QByteArray toQt(const std::vector<std::uint8_t>& bytes) {
+  return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
+}
+
+struct Honest {
+  std::unique_ptr<engine::Document> doc;
+  std::unique_ptr<net::WsDocument> ws;
+  char letter = 'A';
+  int synced = 0;
+  std::vector<SyncClock::time_point> typedAt;
+  std::vector<std::size_t> received;  // per sender: its keystrokes seen here so far
+  SyncClock::time_point nextDue;
+};
+
+struct PhaseFigures {
+  double p50 = 0, p99 = 0, max = 0;
+  int missing = 0;
+};
+
+// One run: a fresh room, honest peers joined, a quiet phase, then an attacked phase.
+class AttackRunner {
+ public:
+  AttackRunner(const AttackConfig& config, QString relayUrl)
+      : m_config(config), m_relayUrl(std::move(relayUrl)), m_key(net::generateKey()),
+        m_rng(net::randomU64()) {}
+  ~AttackRunner() {
+    m_attacking = false;
+    m_stopping = true;
+    m_attacker.reset();
+    m_peers.clear();
+  }
+
+  Result<AttackRun> run();
+
+ private:
+  Result<void> join();
+  Result<void> buildAttack();
+  void startAttacker();
+  PhaseFigures typePhase(bool attacked, AttackRun& out);
+  void received(std::size_t receiver, const std::vector<engine::Patch>& patches);
+  void sendNextFrame(AttackRun& out);
+
+  AttackConfig m_config;
+  QString m_relayUrl;
+  net::DocKey m_key;
+  std::mt19937_64 m_rng;
+  std::vector<std::unique_ptr<Honest>> m_peers;
+  std::vector<std::size_t> m_phaseStart;  // per sender: first keystroke of the current phase
+  std::vector<double> m_latencies;        // of the current phase
+  std::string m_failure;
+  bool m_stopping = false;
+  // The attacker: a raw room member that holds the key.
+  std::unique_ptr<QWebSocket> m_attacker;
+  bool m_attackerJoined = false;
+  bool m_attacking = false;
+  int m_attackerClosed = 0;
+  std::vector<std::pair<int, QByteArray>> m_frames;  // (kind, sealed frame), in rotation order
+  std::size_t m_nextFrame = 0;
+};
+
+Result<void> AttackRunner::join() {
+  const int n = m_config.peers;
+  for (int i = 0; i < n; ++i) {
+    auto peer = std::make_unique<Honest>();
+    Honest& p = *peer;
+    p.letter = kLetters[i];
+    p.received.assign(static_cast<std::size_t>(n), 0);
+    p.doc = std::make_unique<engine::Document>(randomReplica());
+    p.ws = std::make_unique<net::WsDocument>(*p.doc, m_key);
+    const auto index = static_cast<std::size_t>(i);
+    QObject::connect(p.ws.get(), &net::WsDocument::patchesApplied, p.ws.get(),
+                     [this, index](const std::vector<engine::Patch>& patches) { received(index, patches); });
+    QObject::connect(p.ws.get(), &net::WsDocument::peerSynced, p.ws.get(), [&p] { ++p.synced; });
+    QObject::connect(p.ws.get(), &net::WsDocument::peerLeft, p.ws.get(),
+                     [this, i](net::WsDocument::PeerId, const QString& reason) {
+                       if (!m_stopping && m_failure.empty())
+                         m_failure = "honest peer " + std::to_string(i) + " lost its relay connection: " +
+                                     reason.toStdString();
+                     });
+    m_peers.push_back(std::move(peer));
+  }
+  for (auto& p : m_peers) p->ws->connectTo(QUrl(m_relayUrl));
+  const bool joined = runUntil(
+      [&] {
+        return !m_failure.empty() ||
+               std::all_of(m_peers.begin(), m_peers.end(), [](const auto& p) { return p->synced > 0; });
+      },
+      kJoinTimeoutMs);
+  if (!m_failure.empty()) return fail(Error::io(m_failure));
+  if (!joined) return fail(Error::io("the honest peers did not join the relay room within 30 s"));
+  return {};
+}
+
+Result<void> AttackRunner::buildAttack() {
+  const net::RoomId room = net::roomIdOf(m_key);
+  const std::uint64_t seed = m_rng();
+  const QByteArray bomb = toQt(hostile::bombSnapshotFrame(m_key, room));
+  const QByteArray seqOverflow =
+      toQt(hostile::sealedFrame(m_key, room, hostile::updateMessage(hostile::seqOverflowUpdate())));
+  const QByteArray lvOverflow =
+      toQt(hostile::sealedFrame(m_key, room, hostile::updateMessage(hostile::lvOverflowUpdate())));
+  const QByteArray authors = toQt(hostile::sealedFrame(
+      m_key, room, hostile::updateMessage(hostile::manyAuthorsUpdate(hostile::kManyAuthors, seed))));
+  const QByteArray garbage1 = toQt(hostile::sealedGarbageFrame(m_key, room, 4096, seed + 1));
+  const QByteArray garbage2 = toQt(hostile::sealedGarbageFrame(m_key, room, 4096, seed + 2));
+  // The counter overflow alternates between the per-author seq and the document's op counter.
+  m_frames = {{0, bomb}, {1, seqOverflow}, {2, authors}, {3, garbage1},
+              {0, bomb}, {1, lvOverflow},  {2, authors}, {3, garbage2}};
+  return {};
+}
+
+void AttackRunner::startAttacker() {
+  m_attacker = std::make_unique<QWebSocket>();
+  QWebSocket* ws = m_attacker.get();
+  QObject::connect(ws, &QWebSocket::connected, ws,
+                   [this, ws] { ws->sendTextMessage(QStringLiteral("join ") + roomHex(m_key)); });
+  QObject::connect(ws, &QWebSocket::textMessageReceived, ws, [this](const QString& t) {
+    if (t.startsWith(QStringLiteral("joined "))) m_attackerJoined = true;
+  });
+  QObject::connect(ws, &QWebSocket::disconnected, ws, [this, ws] {
+    m_attackerJoined = false;
+    if (m_stopping || !m_attacking) return;
+    ++m_attackerClosed;  // closed by the relay: come back, as an attacker would
+    QTimer::singleShot(50, ws, [this, ws] {
+      if (m_attacking) ws->open(QUrl(m_relayUrl));
+    });
+  });
+  ws->open(QUrl(m_relayUrl));
+}
+
+void AttackRunner::sendNextFrame(AttackRun& out) {
+  if (!m_attackerJoined || m_frames.empty()) return;
+  const auto& [kind, frame] = m_frames[m_nextFrame++ % m_frames.size()];
+  m_attacker->sendBinaryMessage(frame);
+  ++out.framesSent;
+  ++out.framesByKind[kind];
+}
+
+void AttackRunner::received(std::size_t receiver, const std::vector<engine::Patch>& patches) {
+  const SyncClock::time_point now = SyncClock::now();
+  Honest& r = *m_peers[receiver];
+  for (const engine::Patch& patch : patches) {
+    for (char c : patch.inserted) {
+      if (c < 'A' || c > 'Z') continue;  // the attacker's characters
+      const auto sender = static_cast<std::size_t>(c - 'A');
+      if (sender >= m_peers.size() || sender == receiver) continue;
+      const Honest& s = *m_peers[sender];
+      const std::size_t k = r.received[sender]++;
+      if (k >= s.typedAt.size() || k < m_phaseStart[sender]) continue;  // a late one: counted
+      m_latencies.push_back(msBetween(s.typedAt[k], now));
+    }
+  }
+}
+
+PhaseFigures AttackRunner::typePhase(bool attacked, AttackRun& out) {
+  const std::size_t n = m_peers.size();
+  const auto keys = static_cast<std::size_t>(m_config.keystrokesPerPeer);
+  m_latencies.clear();
+  m_phaseStart.assign(n, 0);
+  const SyncClock::time_point start = SyncClock::now() + std::chrono::milliseconds(20);
+  for (std::size_t i = 0; i < n; ++i) {
+    m_phaseStart[i] = m_peers[i]->typedAt.size();
+    m_peers[i]->nextDue = start + kKeyInterval * i / n;
+  }
+  QTimer clock;
+  clock.setTimerType(Qt::PreciseTimer);
+  QObject::connect(&clock, &QTimer::timeout, [&] {
+    const SyncClock::time_point now = SyncClock::now();
+    bool more = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      Honest& p = *m_peers[i];
+      if (p.typedAt.size() - m_phaseStart[i] < keys && p.nextDue <= now) {
+        const engine::LV before = p.doc->nextLv();
+        const auto pos = std::uniform_int_distribution<std::uint32_t>(0, p.doc->length())(m_rng);
+        if (auto inserted = p.doc->insert(pos, std::string_view(&p.letter, 1)); !inserted) {
+          if (m_failure.empty()) m_failure = "insert: " + inserted.error().toString();
+        }
+        p.typedAt.push_back(SyncClock::now());
+        p.ws->sendLocalEdits(before);
+        p.nextDue += kKeyInterval;
+      }
+      more = more || p.typedAt.size() - m_phaseStart[i] < keys;
+    }
+    if (!more) clock.stop();
+  });
+  QTimer attackTimer;
+  QObject::connect(&attackTimer, &QTimer::timeout, [&] { sendNextFrame(out); });
+  m_attacking = attacked;
+  if (attacked) attackTimer.start(kAttackIntervalMs);
+  clock.start(1);
+  const std::size_t expected = n * (n - 1) * keys;
+  const int typingMs = static_cast<int>(1000.0 * static_cast<double>(keys) / 30.0);
+  runUntil([&] { return !m_failure.empty() || (!clock.isActive() && m_latencies.size() >= expected); },
+           typingMs + m_config.drainTimeoutMs);
+  clock.stop();
+  attackTimer.stop();
+  m_attacking = false;
+  // Deliveries still missing count from typing to now: a lower bound on their latency.
+  const SyncClock::time_point deadline = SyncClock::now();
+  PhaseFigures f;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t s = 0; s < n; ++s) {
+      if (r == s) continue;
+      const Honest& sender = *m_peers[s];
+      for (std::size_t k = std::max(m_peers[r]->received[s], m_phaseStart[s]); k < sender.typedAt.size(); ++k) {
+        m_latencies.push_back(msBetween(sender.typedAt[k], deadline));
+        ++f.missing;
+      }
+    }
+  }
+  if (!m_latencies.empty()) {
+    f.p50 = percentileOf(m_latencies, 0.50);
+    f.p99 = percentileOf(m_latencies, 0.99);
+    f.max = percentileOf(m_latencies, 1.0);
+  }
+  // A late delivery of this phase arriving in the next is still the k-th copy of its letter,
+  // with k below that phase's start, so received() skips it.
+  return f;
+}
+
+Result<AttackRun> AttackRunner::run() {
+  if (m_config.peers < 2 || m_config.peers > 26) return fail(Error::io("peers must be 2..26"));
+  if (auto joined = join(); !joined) return fail(joined.error());
+  if (auto built = buildAttack(); !built) return fail(built.error());
+  AttackRun out;
+  const PhaseFigures quiet = typePhase(false, out);
+  if (!m_failure.empty()) return fail(Error::io("quiet phase: " + m_failure));
+  startAttacker();
+  if (!runUntil([&] { return m_attackerJoined; }, kJoinTimeoutMs)) {
+    return fail(Error::io("the attacker could not join the room"));
+  }
+  const PhaseFigures attacked = typePhase(true, out);
+  if (!m_failure.empty()) return fail(Error::io("attacked phase: " + m_failure));
+  out.quietP50Ms = quiet.p50;
+  out.quietP99Ms = quiet.p99;
+  out.quietMaxMs = quiet.max;
+  out.quietMissing = quiet.missing;
+  out.attackP50Ms = attacked.p50;
+  out.attackP99Ms = attacked.p99;
+  out.attackMaxMs = attacked.max;
+  out.attackMissing = attacked.missing;
+  out.attackerClosed = m_attackerClosed;
+  m_stopping = true;
+  m_attacker->close();
+  for (auto& p : m_peers) p->ws->closeAll(QStringLiteral("done"));
+  runUntil([&] { return std::all_of(m_peers.begin(), m_peers.end(),
+                                    [](const auto& p) { return p->ws->peerCount() == 0; }); },
+           3000);
+  return out;
+}
+
+// What the child writes to its pipe, one record per completed run, then one closing record.
+struct Record {
+  enum Type : int { Run = 0, Failure = 1, Note = 2 } type = Run;
+  AttackRun run;
+  char text[480] = {};
+};
+
+void writeRecord(int fd, const Record& r) {
+  const char* p = reinterpret_cast<const char*>(&r);
+  std::size_t left = sizeof r;
+  while (left > 0) {
+    const ssize_t n = write(fd, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void writeText(int fd, Record::Type type, const std::string& text) {
+  Record r;
+  r.type = type;
+  std::snprintf(r.text, sizeof r.text, "%s", text.c_str());
+  writeRecord(fd, r);
+}
+
+[[noreturn]] void attackChild(const AttackConfig& config, int fd) {
+  const auto size = static_cast<rlim_t>(vmSizeBytes());
+  const rlimit as{size + kAttackAddressSpace, size + kAttackAddressSpace};
+  setrlimit(RLIMIT_AS, &as);
+  static int argc = 1;
+  static char name[] = "quire-bench";
+  static char* argv[] = {name, nullptr};
+  int code = 0;
+  {
+    QCoreApplication app(argc, argv);
+    if (auto crypto = net::initCrypto(); !crypto) {
+      writeText(fd, Record::Failure, crypto.error().toString());
+      _exit(1);
+    }
+    QTemporaryDir dir(QDir::tempPath() + QStringLiteral("/quire-bench-hostile-XXXXXX"));
+    AttackRelay relay;
+    auto url = relay.start(dir.path());
+    if (!url) {
+      writeText(fd, Record::Failure, url.error().toString());
+      code = 1;
+    } else {
+      writeText(fd, Record::Note, std::string("relay with --max-frame-bytes ") + kRelayMaxFrameBytes +
+                                      " (the 100,000-author frame is ~2.8 MB)");
+      for (int i = 0; i < config.runs; ++i) {
+        AttackRunner runner(config, *url);
+        auto result = runner.run();
+        if (!result) {
+          writeText(fd, Record::Failure, "run " + std::to_string(i + 1) + ": " + result.error().message());
+          code = 1;
+          break;
+        }
+        Record r;
+        r.run = *result;
+        writeRecord(fd, r);
+      }
+    }
+  }
+  close(fd);
+  _exit(code);
+}
+
+}  // namespace
+
+AttackFigures measureAttack(const AttackConfig& config) {
+  AttackFigures figures;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    figures.failure = "pipe failed";
+    return figures;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    attackChild(config, fds[1]);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    figures.failure = "fork failed";
+    return figures;
+  }
+  // A run takes two phases of typing plus their drains, and joins; past that, the child is stuck.
+  const int typingMs = config.keystrokesPerPeer * 1000 / 30;
+  const int perRunMs = 2 * (typingMs + config.drainTimeoutMs) + 2 * kJoinTimeoutMs / 3 + 10'000;
+  const auto deadline = SyncClock::now() + std::chrono::milliseconds(perRunMs * config.runs + 20'000);
+  Record record;
+  std::size_t got = 0;
+  bool killed = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SyncClock::now()).count();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+    const ssize_t n = read(fds[0], reinterpret_cast<char*>(&record) + got, sizeof record - got);
+    if (n <= 0) break;  // the child is gone
+    got += static_cast<std::size_t>(n);
+    if (got < sizeof record) continue;
+    got = 0;
+    if (record.type == Record::Run) figures.runs.push_back(record.run);
+    if (record.type == Record::Failure) figures.failure = record.text;
+    if (record.type == Record::Note) figures.note = record.text;
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (killed) {
+    figures.failure = "the attack child was still running at its deadline (an honest peer blocked?) "
+                      "and was killed after " + std::to_string(figures.runs.size()) + " runs";
+  } else if (figures.failure.empty() && WIFSIGNALED(status)) {
+    figures.failure = "the attack child died: signal " + std::to_string(WTERMSIG(status)) + " (" +
+                      strsignal(WTERMSIG(status)) + ") after " + std::to_string(figures.runs.size()) + " runs";
+  }
+  return figures;
+}
+
+}  // namespace quire::bench
