@@ -191,10 +191,11 @@ std::string Document::text() const {
 }
 
 VersionVector Document::version() const {
-  VersionVector vv;
+  std::vector<std::pair<ReplicaId, std::uint32_t>> entries;
+  entries.reserve(m_log->agentCount());
   for (AgentIndex a = 0; a < m_log->agentCount(); ++a)
-    if (m_log->nextSeq(a) > 0) vv.set(m_log->replica(a), m_log->nextSeq(a));
-  return vv;
+    if (m_log->nextSeq(a) > 0) entries.emplace_back(m_log->replica(a), m_log->nextSeq(a));
+  return VersionVector::fromUnsorted(std::move(entries));
 }
 
 std::string Document::textAt(const VersionVector& version) const {

@@ -45,6 +45,49 @@ void VersionVector::set(const ReplicaId& replica, std::uint32_t nextSeq) {
   }
 }
 
+VersionVector VersionVector::fromUnsorted(std::vector<std::pair<ReplicaId, std::uint32_t>> entries) {
+  std::sort(entries.begin(), entries.end());
+  VersionVector vv;
+  vv.m_entries.reserve(entries.size());
+  for (const auto& e : entries) {
+    if (e.second == 0) continue;
+    if (!vv.m_entries.empty() && vv.m_entries.back().first == e.first)
+      vv.m_entries.back().second = e.second;  // sorted: the later one is higher
+    else
+      vv.m_entries.push_back(e);
+  }
+  return vv;
+}
+
+void VersionVector::mergeMax(const VersionVector& other) {
+  bool allKnown = true;
+  for (const auto& [replica, seq] : other.m_entries) {
+    auto it = lowerBound(m_entries, replica);
+    if (it == m_entries.end() || it->first != replica) {
+      allKnown = false;
+      break;
+    }
+    it->second = std::max(it->second, seq);
+  }
+  if (allKnown) return;
+  std::vector<std::pair<ReplicaId, std::uint32_t>> merged;
+  merged.reserve(m_entries.size() + other.m_entries.size());
+  auto a = m_entries.cbegin();
+  auto b = other.m_entries.cbegin();
+  while (a != m_entries.cend() || b != other.m_entries.cend()) {
+    if (b == other.m_entries.cend() || (a != m_entries.cend() && a->first < b->first)) {
+      merged.push_back(*a++);
+    } else if (a == m_entries.cend() || b->first < a->first) {
+      merged.push_back(*b++);
+    } else {
+      merged.push_back({a->first, std::max(a->second, b->second)});
+      ++a;
+      ++b;
+    }
+  }
+  m_entries = std::move(merged);
+}
+
 bool VersionVector::includes(const VersionVector& other) const {
   for (const auto& [replica, seq] : other.m_entries)
     if (get(replica) < seq) return false;

@@ -18,8 +18,15 @@ class VersionVector {
  public:
   // The next seq of `replica` (0 when the replica is unknown).
   std::uint32_t get(const ReplicaId& replica) const;
-  // Sets the next seq; 0 removes the entry.
+  // Sets the next seq; 0 removes the entry. O(log n) for a known replica, O(n) for a new one:
+  // build large vectors with fromUnsorted() or mergeMax() instead.
   void set(const ReplicaId& replica, std::uint32_t nextSeq);
+  // A vector of these entries, in any order; of duplicates the highest seq counts, zeros are
+  // dropped. O(n log n).
+  static VersionVector fromUnsorted(std::vector<std::pair<ReplicaId, std::uint32_t>> entries);
+  // Raises each entry to `other`'s where that is higher. O(m log n) when `other` names no new
+  // replica, O(n + m) otherwise.
+  void mergeMax(const VersionVector& other);
   // True if every operation in `other` is also in this one.
   bool includes(const VersionVector& other) const;
   // Entries sorted by replica id, none with seq 0.

@@ -160,3 +160,29 @@ TEST_CASE("decode rejects truncated, extended and garbage bytes", "[engine][form
     }
   }
 }
+
+TEST_CASE("fromUnsorted and mergeMax build the same vectors as set", "[version]") {
+  Rng rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::pair<quire::engine::ReplicaId, std::uint32_t>> entries;
+    VersionVector bySet, other;
+    for (int i = 0; i < 40; ++i) {
+      auto replica = replicaId(static_cast<std::uint8_t>(rng.below(16)));
+      auto seq = rng.below(5);
+      entries.emplace_back(replica, seq);
+      if (bySet.get(replica) < seq) bySet.set(replica, seq);
+      if (rng.below(2)) other.set(replicaId(static_cast<std::uint8_t>(rng.below(24))), seq + 1);
+    }
+    VersionVector built = VersionVector::fromUnsorted(entries);
+    CHECK(built == bySet);
+    checkCanonical(built);
+
+    VersionVector merged = built;
+    merged.mergeMax(other);
+    checkCanonical(merged);
+    CHECK(merged.includes(built));
+    CHECK(merged.includes(other));
+    for (const auto& [replica, seq] : merged.entries())
+      CHECK(seq == std::max(built.get(replica), other.get(replica)));
+  }
+}
