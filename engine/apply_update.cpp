@@ -276,6 +276,17 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   auto decoded = decodeUpdate(update, ctx);
   if (!decoded) return fail(decoded.error());
 
+  // Cheap bounds first, before any planning: the ops this update could add at most.
+  std::uint64_t offered = 0;
+  for (const WireRun& run : decoded->runs) offered += run.len;
+  if (std::uint64_t{m_log->nextLv()} + offered >= kNoLv) {
+    // Duplicates would not count, so this may refuse an update that repeats what is held; an
+    // honest peer never sends 2^32 ops, repeated or not.
+    return fail(Error::malformed("update: op counter would pass 2^32 - 1 operations in one document (" +
+                                 std::to_string(m_log->nextLv()) + " held, up to " +
+                                 std::to_string(offered) + " more)"));
+  }
+
   // Plan: offer each run; a run that becomes ready wakes exactly the runs waiting for its ops.
   Planner planner(*m_log, *m_pending);
   for (std::size_t i = 0; i < decoded->runs.size(); ++i)

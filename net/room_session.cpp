@@ -5,6 +5,8 @@
 #include <charconv>
 #include <utility>
 
+#include <sodium.h>
+
 #include "engine/update_codec.h"
 
 namespace quire::net {
@@ -38,10 +40,6 @@ std::optional<std::uint64_t> numberAfter(std::string_view text, std::string_view
   return n;
 }
 
-void includeRun(engine::VersionVector& v, const engine::ReplicaId& agent, std::uint32_t seq,
-                std::uint32_t len) {
-  if (v.get(agent) < seq + len) v.set(agent, seq + len);
-}
 
 }  // namespace
 
@@ -80,9 +78,21 @@ void RoomSession::end(RoomOutput& out, std::string reason) {
 // A room is a broadcast medium with a memory: whoever learnt the room id can put frames in it,
 // and the relay replays them to every newcomer. Leaving would not help (the next join replays
 // the same frames), so a frame that cannot be used is skipped and counted, never obeyed.
-void RoomSession::bad(RoomOutput& /*out*/, const std::string& why) {
+void RoomSession::bad(RoomOutput& out, const std::string& why) {
   ++m_badFrames;
   m_lastBad = why;
+  out.rejected.push_back(why);
+}
+
+void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
+  bad(out, why);
+  if (m_options.rejected && m_current) m_options.rejected->add(*m_current);
+}
+
+RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) {
+  Digest d;
+  crypto_generichash(d.data(), d.size(), frame.data(), frame.size(), nullptr, 0);
+  return d;
 }
 
 RoomOutput RoomSession::receiveText(std::string_view text) {
@@ -126,6 +136,16 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
     return out;
   }
   const bool stored = !isTransientFrame(frame);
+  m_current.reset();
+  if (stored && m_options.rejected) {
+    m_current = RejectedFrames::digestOf(frame);
+    if (m_phase == Phase::Replaying && m_options.rejected->contains(*m_current)) {
+      // Rejected on an earlier join and replayed again: not decoded again.
+      ++m_skippedRejected;
+      ++m_items;
+      return out;
+    }
+  }
   if (stored) {
     ++m_items;
     // A snapshot forwarded live replaced items; it took no new seq.
@@ -146,14 +166,15 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
       applyRoomOps(m, out);
       break;
     case FrameKind::Update: {
-      engine::StreamContext fresh;
-      noteRoomOps(m.update, fresh);
       const engine::LV before = m_doc.nextLv();
       auto patches = m_doc.applyUpdate(m.update);
       if (!patches) {
-        bad(out, "a room update the document rejects: " + patches.error().toString());
+        rejectStored(out, "a room update the document rejects: " + patches.error().toString());
         return;
       }
+      // Only what the document accepted counts as held by the room: a forged claim must not
+      // stop this copy from sending what the room really lacks.
+      noteRoomOps(m.update, engine::StreamContext{});
       out.patches = std::move(*patches);
       out.newOpsFrom = before;
       out.newOpsTo = m_doc.nextLv();
@@ -185,7 +206,10 @@ void RoomSession::noteRoomOps(std::span<const std::uint8_t> update,
                               const engine::StreamContext& context) {
   auto decoded = engine::decodeUpdate(update, context);
   if (!decoded) return;  // the document's applyUpdate reports it
-  for (const engine::WireRun& run : decoded->runs) includeRun(m_roomVersion, run.agent, run.seq, run.len);
+  std::vector<std::pair<engine::ReplicaId, std::uint32_t>> seen;
+  seen.reserve(decoded->runs.size());
+  for (const engine::WireRun& run : decoded->runs) seen.emplace_back(run.agent, run.seq + run.len);
+  m_roomVersion.mergeMax(engine::VersionVector::fromUnsorted(std::move(seen)));
 }
 
 void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
@@ -207,16 +231,17 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
                  std::to_string(stream.nextCounter) + " was expected");
     return;
   }
-  noteRoomOps(m.update, stream.context);
+  const engine::StreamContext context = stream.context;  // as the update refers to it
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(m.update, &stream.context);
   if (!patches) {
     // The stream's context no longer matches its sender's: its later frames are skipped too.
     ++m_undecodable;
-    bad(out, "a room update the document rejects: " + patches.error().toString());
+    rejectStored(out, "a room update the document rejects: " + patches.error().toString());
     ++stream.nextCounter;
     return;
   }
+  noteRoomOps(m.update, context);
   ++stream.nextCounter;
   stream.lastActive = m_items;
   out.patches = std::move(*patches);
@@ -236,12 +261,12 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
       in.lastActive = m_items;
     }
   }
-  for (const auto& [replica, next] : m.version.entries()) includeRun(m_roomVersion, replica, 0, next);
+  m_roomVersion.mergeMax(m.version);
   if (m_doc.version().includes(m.version)) return;  // nothing new (a periodic snapshot, live)
 
-  auto snapshot = engine::Document::decodeHistory(m.update, m_doc.localReplica());
+  auto snapshot = engine::Document::decodeHistory(m.update, m_doc.localReplica(), m_options.limits);
   if (!snapshot) {
-    bad(out, "a snapshot that does not decode: " + snapshot.error().toString());
+    rejectStored(out, "a snapshot that does not decode: " + snapshot.error().toString());
     return;
   }
   if (m_doc.opCount() == 0 && m_doc.pendingOpCount() == 0) {
@@ -256,7 +281,7 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(snapshot->encodeUpdateSince(m_doc.version()));
   if (!patches) {
-    bad(out, "a snapshot the document rejects: " + patches.error().toString());
+    rejectStored(out, "a snapshot the document rejects: " + patches.error().toString());
     return;
   }
   out.patches = std::move(*patches);

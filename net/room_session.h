@@ -4,7 +4,9 @@
 // relay's order, including frames sent before it joined. PROTOCOL.md, "Rooms".
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <set>
 #include <map>
 #include <optional>
 #include <span>
@@ -20,6 +22,26 @@
 
 namespace quire::net {
 
+// Stored room frames that this copy's document rejected, by a digest of their sealed bytes, so a
+// poison frame that the relay replays on every join is skipped at once, without decoding, on every
+// later join of the same document (PROTOCOL.md, "Hostile frames"). Shared by a document's room
+// sessions; owned by the caller. Holds at most kMaxEntries (a frame past that is decoded and
+// rejected again on the next join: bounded work, just not remembered).
+class RejectedFrames {
+ public:
+  using Digest = std::array<std::uint8_t, 16>;
+  static constexpr std::size_t kMaxEntries = 1u << 16;
+  static Digest digestOf(std::span<const std::uint8_t> frame);
+  bool contains(const Digest& d) const { return m_digests.contains(d); }
+  void add(const Digest& d) {
+    if (m_digests.size() < kMaxEntries) m_digests.insert(d);
+  }
+  std::size_t size() const { return m_digests.size(); }
+
+ private:
+  std::set<Digest> m_digests;
+};
+
 struct RoomOptions {
   // Once this many items are stored in the room past its last snapshot, the member that notices
   // first replaces them with a snapshot. The threshold is spread by up to a quarter (from
@@ -28,6 +50,10 @@ struct RoomOptions {
   std::uint64_t seed = 0;
   // This member's stream id; 0 picks a random one. Tests fix it.
   std::uint64_t streamId = 0;
+  // Where rejected stored frames are remembered across joins; null: not remembered.
+  RejectedFrames* rejected = nullptr;
+  // Bounds on decoding a snapshot's history.
+  engine::DecodeLimits limits;
 };
 
 // One WebSocket message to the relay: an envelope line (text) or a frame (binary).
@@ -51,6 +77,8 @@ struct RoomOutput {
   engine::LV newOpsTo = 0;
   std::vector<Presence> presence;         // displayable remote presences
   std::vector<engine::ReplicaId> left;    // replicas that left the room
+  // Frames dropped in this call, each with why (naming the field); the caller logs them.
+  std::vector<std::string> rejected;
   // This call finished the join: the document now holds everything the relay had stored, and
   // what the room lacked of this document is on its way (in `messages`).
   bool joined = false;
@@ -97,6 +125,8 @@ class RoomSession {
   // Frames skipped: not opening under the key, malformed, on a stream whose beginning this
   // member never saw, or rejected by the document. The newest reason is lastBadFrame().
   std::size_t badFrames() const { return m_badFrames; }
+  // Stored frames skipped without decoding because an earlier join rejected them.
+  std::size_t framesSkippedAsRejected() const { return m_skippedRejected; }
   const std::string& lastBadFrame() const { return m_lastBad; }
   std::uint64_t streamId() const { return m_streamId; }
   // The relay's last stored seq as far as this member knows (counting its own frames).
@@ -122,6 +152,8 @@ class RoomSession {
   void countStored(RoomOutput& out);
   void sendSnapshot(std::uint64_t upTo, RoomOutput& out);
   void bad(RoomOutput& out, const std::string& why);
+  // An authenticated stored frame that the document refused: remembered, so later joins skip it.
+  void rejectStored(RoomOutput& out, const std::string& why);
   void end(RoomOutput& out, std::string reason);
 
   engine::Document& m_doc;
@@ -146,6 +178,8 @@ class RoomSession {
   bool m_snapshotWanted = false;   // an update too big for a frame waits for a snapshot
   std::size_t m_snapshotsStored = 0;
   std::size_t m_badFrames = 0;
+  std::size_t m_skippedRejected = 0;
+  std::optional<RejectedFrames::Digest> m_current;  // digest of the stored frame being handled
   std::size_t m_undecodable = 0;  // authenticated frames that could not be used
   std::string m_lastBad;
   PresenceGate m_presence;

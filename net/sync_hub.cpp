@@ -99,6 +99,7 @@ SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> fram
   Output out = emptyOutput();
   if (auto room = m_rooms.find(peer); room != m_rooms.end()) {
     RoomOutput r = room->second->receiveBinary(frame);
+    for (std::string& why : r.rejected) out.rejected.emplace_back(peer, std::move(why));
     append(out.frames, peer, std::move(r.messages));
     absorb(peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
            std::move(r.left), out);

@@ -47,6 +47,8 @@ class SyncHub {
     std::vector<std::string> reasons;    // why, one per `disconnect` entry
     std::vector<PeerId> joined;          // relay rooms whose join completed in this call
     bool replaced = false;               // a snapshot replaced the (empty) document
+    // Frames a room dropped (junk, or refused by the document), each with why: for the log.
+    std::vector<std::pair<PeerId, std::string>> rejected;
   };
 
   SyncHub(engine::Document& doc, const DocKey& key, SessionOptions options = {});

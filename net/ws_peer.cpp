@@ -5,6 +5,7 @@
 #include <span>
 #include <utility>
 
+#include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTimer>
@@ -13,6 +14,8 @@
 
 #include "net/frame.h"
 #include "net/tls.h"
+
+Q_LOGGING_CATEGORY(lcSync, "quire.sync")
 
 namespace quire::net {
 
@@ -193,7 +196,9 @@ WsDocument::PeerId WsDocument::attach(QWebSocket* socket) {
 
 WsDocument::PeerId WsDocument::attachRoom(QWebSocket* socket) {
   SyncHub::Outgoing join;
-  const PeerId peer = m_hub.addRoom(join, m_roomOptions);
+  RoomOptions options = m_roomOptions;
+  if (!options.rejected) options.rejected = &m_rejectedFrames;  // kept across this document's joins
+  const PeerId peer = m_hub.addRoom(join, options);
   m_sockets[peer] = socket;
   wire(peer, socket);
   send(peer, join);
@@ -201,10 +206,22 @@ WsDocument::PeerId WsDocument::attachRoom(QWebSocket* socket) {
 }
 
 void WsDocument::wire(PeerId peer, QWebSocket* socket) {
-  connect(socket, &QWebSocket::binaryMessageReceived, this,
-          [this, peer](const QByteArray& message) { receive(peer, message); });
-  connect(socket, &QWebSocket::textMessageReceived, this,
-          [this, peer](const QString& text) { receiveText(peer, text); });
+  // No exception may reach Qt's event loop (it would end the process): an allocation that fails
+  // while one frame is handled fails that frame only, and the connection it came on.
+  connect(socket, &QWebSocket::binaryMessageReceived, this, [this, peer](const QByteArray& message) {
+    try {
+      receive(peer, message);
+    } catch (const std::exception& e) {
+      dropAfterException(peer, e.what());
+    }
+  });
+  connect(socket, &QWebSocket::textMessageReceived, this, [this, peer](const QString& text) {
+    try {
+      receiveText(peer, text);
+    } catch (const std::exception& e) {
+      dropAfterException(peer, e.what());
+    }
+  });
   connect(socket, &QWebSocket::disconnected, this, [this, peer] { detach(peer); });
   // A large stored item arrives in WebSocket frames (the relay's QWebSocket cuts messages into
   // frames of at most 512 KiB): count them as they come, for the join's progress.
@@ -309,6 +326,8 @@ bool WsDocument::persist(PeerId peer, const SyncHub::Output& out) {
 }
 
 void WsDocument::handle(SyncHub::Output out) {
+  for (const auto& [peer, why] : out.rejected)
+    qCWarning(lcSync).noquote() << "dropped a frame from" << peerName(peer) << "-" << QString::fromStdString(why);
   for (const SyncHub::Outgoing& o : out.frames) send(o.to, o);
   for (std::size_t i = 0; i < out.disconnect.size(); ++i) {
     closePeer(out.disconnect[i], i < out.reasons.size() && !out.reasons[i].empty()
@@ -345,10 +364,23 @@ void WsDocument::send(PeerId peer, const SyncHub::Outgoing& message) {
                                            static_cast<qsizetype>(message.frame.size())));
 }
 
+QString WsDocument::peerName(PeerId peer) const {
+  if (const Route* route = const_cast<WsDocument*>(this)->routeOf(peer)) return route->url.toString();
+  auto it = m_sockets.find(peer);
+  if (it == m_sockets.end()) return QStringLiteral("peer %1").arg(peer);
+  return QStringLiteral("%1:%2").arg(it->second->peerAddress().toString()).arg(it->second->peerPort());
+}
+
+void WsDocument::dropAfterException(PeerId peer, const char* what) {
+  qCWarning(lcSync).noquote() << "dropped a frame from" << peerName(peer) << "after an exception:" << what;
+  closePeer(peer, QStringLiteral("could not handle a frame (%1)").arg(QString::fromUtf8(what)));
+}
+
 void WsDocument::closePeer(PeerId peer, const QString& reason) {
   auto it = m_sockets.find(peer);
   if (it == m_sockets.end() || m_closeReason.contains(peer)) return;
   m_closeReason[peer] = reason;
+  qCWarning(lcSync).noquote() << "closing" << peerName(peer) << "-" << reason;
   it->second->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
 }
 

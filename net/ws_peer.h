@@ -155,6 +155,9 @@ class WsDocument : public QObject {
   void handle(SyncHub::Output out);
   void send(PeerId peer, const SyncHub::Outgoing& message);
   void closePeer(PeerId peer, const QString& reason);
+  // How the log names a connection: its route's URL, else the remote address.
+  QString peerName(PeerId peer) const;
+  void dropAfterException(PeerId peer, const char* what);
   void checkSynced(PeerId peer);
   void detach(PeerId peer);
   void tick();
@@ -165,6 +168,7 @@ class WsDocument : public QObject {
   SyncHub m_hub;
   PersistOps m_persist;
   RoomOptions m_roomOptions;
+  RejectedFrames m_rejectedFrames;
   std::map<PeerId, QWebSocket*> m_sockets;
   std::map<QString, Route> m_routes;  // by URL
   QTimer* m_tickTimer = nullptr;

@@ -8,7 +8,7 @@ set -euo pipefail
 jobs=2
 test_timeout=600          # seconds per ctest test
 asan_timeout=1800         # seconds for the whole sanitizer run
-asan_filter="[fuzz]"      # Catch2 tag expression run under the sanitizers
+asan_filter="[fuzz],[hostile]"  # Catch2 tag expression run under the sanitizers
 needs_display=0           # 1: run ctest under Xvfb with QT_QPA_PLATFORM=xcb
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

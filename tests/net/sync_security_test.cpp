@@ -53,8 +53,9 @@ TEST_CASE("repeated frames that fail authentication end the session", "[net][ses
   SessionOptions opts;
   opts.maxBadFrames = 4;
   SyncSession sa(a, key, opts), sb(b, key, opts);
-  sb.receive(sa.start());
-  sa.receive(sb.start());
+  const Frame helloA = sa.start(), helloB = sb.start();  // both started before either receives
+  sb.receive(helloA);
+  sa.receive(helloB);
   REQUIRE(sa.synced());
   REQUIRE(b.insert(0, "x"));
   Frame good = sb.localUpdate(0).at(0);
@@ -74,8 +75,9 @@ TEST_CASE("a tampered frame is dropped and the good one still applies", "[net][s
   const DocKey key = generateKey();
   engine::Document a(replicaId(1)), b(replicaId(2));
   SyncSession sa(a, key), sb(b, key);
-  sb.receive(sa.start());
-  sa.receive(sb.start());
+  const Frame helloA = sa.start(), helloB = sb.start();  // both started before either receives
+  sb.receive(helloA);
+  sa.receive(helloB);
   REQUIRE(b.insert(0, "ok"));
   Frame good = sb.localUpdate(0).at(0);
   Frame truncated(good.begin(), good.end() - 1);
@@ -91,8 +93,9 @@ TEST_CASE("a replayed frame ends the session instead of applying twice", "[net][
   const DocKey key = generateKey();
   engine::Document a(replicaId(1)), b(replicaId(2));
   SyncSession sa(a, key), sb(b, key);
-  sb.receive(sa.start());
-  sa.receive(sb.start());
+  const Frame helloA = sa.start(), helloB = sb.start();  // both started before either receives
+  sb.receive(helloA);
+  sa.receive(helloB);
   REQUIRE(b.insert(0, "once"));
   Frame f = sb.localUpdate(0).at(0);
   CHECK_FALSE(sa.receive(f).disconnect);
