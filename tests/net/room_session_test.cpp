@@ -14,6 +14,7 @@
 #include "net/room_session.h"
 #include "net/sync_hub.h"
 #include "net/ws_peer.h"
+#include "tests/support/hostile_inputs.h"
 #include "tests/support/random_edits.h"
 #include "tests/support/test_util.h"
 
@@ -511,4 +512,55 @@ TEST_CASE("reconnection backs off exponentially, capped, with jitter that only s
   std::set<std::int64_t> delays;
   for (int i = 0; i < 50; ++i) delays.insert(backoffDelayMs(3, rng.below(1000) / 1000.0, policy));
   REQUIRE(delays.size() > 20);
+}
+
+TEST_CASE("a poison frame stored by a key holder is refused, remembered and skipped on rejoin", "[room][hostile]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 0;
+  RejectedFrames remembered[2];
+  auto online = [&](std::size_t i) {
+    RoomOptions o = r.options;
+    o.rejected = &remembered[i];
+    r.goOnline(i, o);
+    r.run();
+  };
+  online(0);
+  r.type(0, 0, "honest");
+  r.run();
+
+  // An attacker that holds the key stores updates the document must refuse.
+  auto conn = r.router.connect("10.0.0.9", 0).conn;
+  const RoomId room = roomIdOf(r.key);
+  std::string join = "join ";
+  for (std::uint8_t b : room.bytes) {
+    static const char* kHex = "0123456789abcdef";
+    join += kHex[b >> 4];
+    join += kHex[b & 15];
+  }
+  r.router.receiveText(conn, join, 0);
+  for (const auto& poison : {test::hostile::seqOverflowUpdate(), test::hostile::lvOverflowUpdate()}) {
+    Message m;
+    m.kind = FrameKind::Update;
+    m.update = poison;
+    r.fromRelay(r.router.receiveBinary(conn, encodeFrame(r.key, room, m), 0));
+  }
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 2);  // dropped live, never a reason to leave
+  CHECK(remembered[0].size() == 2);
+
+  // A newcomer meets them in the replay, refuses them and remembers them...
+  online(1);
+  CHECK(r.members[1].session->badFrames() == 2);
+  CHECK(remembered[1].size() == 2);
+  r.type(1, 6, " text");
+  r.run();
+  // ... and on every later join skips them without decoding.
+  r.goOffline(1);
+  online(1);
+  CHECK(r.members[1].session->framesSkippedAsRejected() == 2);
+  CHECK(r.members[1].session->badFrames() == 0);
+  r.type(0, 0, "> ");
+  r.run();
+  requireConverged(r);
+  CHECK(r.doc(1).text() == "> honest text");
 }
