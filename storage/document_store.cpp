@@ -515,6 +515,12 @@ Result<engine::Document> DocumentStore::loadSkippingDamaged(const DocumentId& id
   return m_impl->load(id, m_impl->device.replica, &skipped);
 }
 
+Result<engine::Document> DocumentStore::loadSkippingDamaged(const DocumentId& id,
+                                                            const engine::ReplicaId& replica,
+                                                            std::vector<Error>& skipped) {
+  return m_impl->load(id, replica, &skipped);
+}
+
 Result<void> DocumentStore::append(const DocumentId& id, std::span<const std::uint8_t> update,
                                    const engine::Document* current) {
   const std::string context = docContext("append to", id);

@@ -103,6 +103,9 @@ class DocumentStore {
   // decode. Fails only when SQLite itself cannot read the document.
   [[nodiscard]] Result<engine::Document> loadSkippingDamaged(const DocumentId& id,
                                                              std::vector<Error>& skipped);
+  [[nodiscard]] Result<engine::Document> loadSkippingDamaged(const DocumentId& id,
+                                                             const engine::ReplicaId& replica,
+                                                             std::vector<Error>& skipped);
   // Stores an update (local or remote) and returns once it is committed. A duplicate is
   // harmless. May compact afterwards (see OpenOptions), using `current` if given.
   [[nodiscard]] Result<void> append(const DocumentId& id, std::span<const std::uint8_t> update,

@@ -35,11 +35,18 @@ Result<std::unique_ptr<DocumentSession>> DocumentSession::open(storage::Document
   if (!info) return fail(info.error());
   auto key = store.key(id);
   if (!key) return fail(key.error());
-  auto doc = store.load(id, freshReplica());
+  // A row that does not decode (written by an older version, or damaged) is skipped, never a
+  // reason to lose the rest: the status says so, and the row stays in the database.
+  std::vector<Error> skipped;
+  auto doc = store.loadSkippingDamaged(id, freshReplica(), skipped);
   if (!doc) return fail(doc.error());
   std::unique_ptr<DocumentSession> session(new DocumentSession(
       store, queue, id, std::move(*doc), toNetKey(*key), QString::fromStdString(info->title),
       parent));
+  for (const Error& e : skipped) {
+    qWarning().noquote() << "opened with a damaged row skipped:" << QString::fromStdString(e.toString());
+    session->m_damagedRows << QString::fromStdString(e.toString());
+  }
   auto routes = store.routes(id);
   if (routes && !routes->empty()) session->setRoutes(*routes);
   return session;

@@ -18,6 +18,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include "engine/document.h"
 #include "engine/result.h"
@@ -83,6 +84,8 @@ class DocumentSession : public QObject {
   int livePeers() const;
   // Local edits not yet committed to the database (0 when everything typed is stored).
   std::size_t uncommittedEdits() const { return m_uncommitted; }
+  // Stored rows that did not decode when the document was opened (skipped; still stored).
+  const QStringList& damagedRows() const { return m_damagedRows; }
   // Local edits committed but not yet received by anyone who keeps them: no relay has said it
   // stored them and no direct peer was sent them (typed offline, or still on the way).
   std::size_t unreceivedEdits() const { return m_unreceivedCount; }
@@ -125,6 +128,7 @@ class DocumentSession : public QObject {
   engine::Document m_doc;
   engine::UndoManager m_undo;
   QString m_title;
+  QStringList m_damagedRows;
   std::unique_ptr<net::WsDocument> m_net;
   std::map<QString, net::RouteState> m_routes;
   Identity m_identity;

@@ -104,7 +104,16 @@ void StatusPanel::updateSaved() {
     return;
   }
   // The binding hands an edit to the session synchronously, so the count is current here.
-  m_save->setText(m_session->uncommittedEdits() > 0 ? tr("Saving…") : tr("All changes saved"));
+  QString saved = m_session->uncommittedEdits() > 0 ? tr("Saving…") : tr("All changes saved");
+  const QStringList& damaged = m_session->damagedRows();
+  if (!damaged.isEmpty()) {
+    saved += damaged.size() == 1 ? tr(" · 1 damaged stored update skipped")
+                                 : tr(" · %1 damaged stored updates skipped").arg(damaged.size());
+    m_save->setToolTip(damaged.join(QLatin1Char('\n')));
+  } else {
+    m_save->setToolTip({});
+  }
+  m_save->setText(saved);
   // The edit's commit also changes what is unsent.
   updateConnection();
 }
