@@ -173,14 +173,13 @@ class Planner {
     WireRun run;
     std::size_t record;    // its number in the update, for error messages
     std::uint64_t held;    // its id in PendingRuns, or kNoHeld for a run of this update
-    std::uint32_t heldLen; // a held run's length as held (before any trimming)
   };
 
   Planner(const OpLog& log, const PendingRuns& held) : m_sim(log), m_held(held) {}
 
   // A run of the update being applied; `record` numbers it for error messages.
   [[nodiscard]] bool offer(WireRun run, std::size_t record) {
-    m_work.push_back({std::move(run), record, kNoHeld, 0});
+    m_work.push_back({std::move(run), record, kNoHeld});
     return settle(m_work.size() - 1);
   }
 
@@ -245,7 +244,7 @@ class Planner {
       std::uint32_t& below = m_wokenBelow[replica];
       for (auto w = it->second.lower_bound(below); w != it->second.end() && w->first < next; ++w) {
         const WireRun& run = m_held.runs.at(w->second);
-        m_work.push_back({run, 0, w->second, run.len});
+        m_work.push_back({run, 0, w->second});
         ++m_wokenRuns;
         m_wokenOps += run.len;
         queue.push_back(m_work.size() - 1);
