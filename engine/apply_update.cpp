@@ -16,12 +16,6 @@ namespace quire::engine {
 
 namespace {
 
-bool isAscii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
-}
-
 std::string opName(const ReplicaId& r, std::uint32_t seq) {
   return r.toHex().substr(0, 8) + ":" + std::to_string(seq);
 }
@@ -332,7 +326,7 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
       if (run.left == WireRun::Origin::Id) left = lvOf(run.leftId);
       if (run.right == WireRun::Origin::Id) right = lvOf(run.rightId);
       if (run.right == WireRun::Origin::SameAsPrevious) right = log.originRight(log.lvOf(agent, run.seq - 1));
-      std::uint32_t pos = integrate(agent, run.seq, left, right, run.text, run.len, isAscii(run.text));
+      std::uint32_t pos = integrate(agent, run.seq, left, right, run.text, run.len, utf8::isAscii(run.text));
       patches.add(Patch{pos, 0, std::move(run.text)});
     } else {
       AgentIndex target = *log.findAgent(run.target.replica);

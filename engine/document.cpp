@@ -10,16 +10,6 @@
 
 namespace quire::engine {
 
-namespace {
-
-bool isAscii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
-}
-
-}  // namespace
-
 void PatchCollector::add(Patch p) {
   const std::uint32_t length = static_cast<std::uint32_t>(utf8::count(p.inserted));
   if (!m_patches.empty()) {
@@ -104,7 +94,7 @@ Result<void> Document::insert(std::uint32_t pos, std::string_view utf8) {
   if (pos > length())
     return fail(Error::invalidArgument("insert at " + std::to_string(pos) + " past the end (" +
                                        std::to_string(length()) + ")"));
-  bool ascii = isAscii(utf8);
+  bool ascii = utf8::isAscii(utf8);
   std::size_t n = utf8.size();
   if (!ascii) {
     auto count = utf8::countValid(utf8);

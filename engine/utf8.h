@@ -31,4 +31,11 @@ inline std::size_t sequenceLength(unsigned char lead) {
   return 1;
 }
 
+// True if every byte is below 0x80 (byte offsets are then code point offsets).
+inline bool isAscii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
 }  // namespace quire::engine::utf8

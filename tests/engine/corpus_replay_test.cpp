@@ -9,36 +9,20 @@
 
 #include "tests/fuzz/checks_engine.h"
 #include "tests/fuzz/corpus_files.h"
+#include "tests/fuzz/corpus_replay.h"
 
-namespace {
-
-using Check = const char* (*)(const std::uint8_t*, std::size_t);
-
-void replay(const char* target, Check check) {
-  const auto files = quire::fuzz::corpusFiles(target);
-  INFO("corpus " << (quire::fuzz::corpusRoot() / target).string());
-  REQUIRE_FALSE(files.empty());
-  int failures = 0;
-  for (const auto& f : files) {
-    const char* problem = check(f.bytes.data(), f.bytes.size());
-    if (problem != nullptr && ++failures <= 20) FAIL_CHECK(f.name << ": " << problem);
-  }
-  CHECK(failures == 0);
-  SUCCEED("replayed " << files.size() << " files of " << target);
-}
-
-}  // namespace
+using quire::fuzz::replayCorpus;
 
 TEST_CASE("every file in the update_fuzz corpus decodes or is rejected safely", "[engine][format][fuzz]") {
-  replay("update_fuzz", &quire::fuzz::checkUpdateInput);
+  replayCorpus("update_fuzz", &quire::fuzz::checkUpdateInput);
 }
 
 TEST_CASE("every file in the history_fuzz corpus decodes or is rejected safely", "[engine][format][fuzz]") {
-  replay("history_fuzz", &quire::fuzz::checkHistoryInput);
+  replayCorpus("history_fuzz", &quire::fuzz::checkHistoryInput);
 }
 
 TEST_CASE("every file in the version_vector_fuzz corpus decodes or is rejected safely", "[engine][format][fuzz]") {
-  replay("version_vector_fuzz", &quire::fuzz::checkVersionVectorInput);
+  replayCorpus("version_vector_fuzz", &quire::fuzz::checkVersionVectorInput);
 }
 
 TEST_CASE("every fuzz corpus directory is one that a corpus replay reads", "[engine][fuzz]") {

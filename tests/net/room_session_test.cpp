@@ -173,6 +173,17 @@ struct Room {
   }
 };
 
+// The line a member sends to join `room` (PROTOCOL.md, "Relay").
+std::string joinLine(const RoomId& room) {
+  static const char* kHex = "0123456789abcdef";
+  std::string join = "join ";
+  for (std::uint8_t b : room.bytes) {
+    join += kHex[b >> 4];
+    join += kHex[b & 15];
+  }
+  return join;
+}
+
 void requireConverged(Room& r) {
   for (std::size_t i = 0; i < r.members.size(); ++i) {
     INFO("member " << i);
@@ -353,12 +364,7 @@ TEST_CASE("a room member without the key can neither read nor write", "[room]") 
   RoomSession evil(evilDoc, keyOf(99));
   auto conn = r.router.connect("10.0.0.1", 0).conn;
   const RoomId room = roomIdOf(r.key);
-  std::string join = "join ";
-  for (std::uint8_t b : room.bytes) {
-    static const char* kHex = "0123456789abcdef";
-    join += kHex[b >> 4];
-    join += kHex[b & 15];
-  }
+  const std::string join = joinLine(room);
   auto replay = r.router.receiveText(conn, join, 0);
   std::size_t refused = 0;
   for (auto& msg : replay.messages) {
@@ -531,12 +537,7 @@ TEST_CASE("a poison frame stored by a key holder is refused, remembered and skip
   // An attacker that holds the key stores updates the document must refuse.
   auto conn = r.router.connect("10.0.0.9", 0).conn;
   const RoomId room = roomIdOf(r.key);
-  std::string join = "join ";
-  for (std::uint8_t b : room.bytes) {
-    static const char* kHex = "0123456789abcdef";
-    join += kHex[b >> 4];
-    join += kHex[b & 15];
-  }
+  const std::string join = joinLine(room);
   r.router.receiveText(conn, join, 0);
   for (const auto& poison : {test::hostile::seqOverflowUpdate(), test::hostile::lvOverflowUpdate()}) {
     Message m;

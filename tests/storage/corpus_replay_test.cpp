@@ -10,30 +10,14 @@
 #include "tests/fuzz/checks_storage.h"
 #include "tests/fuzz/checks_engine.h"
 #include "tests/fuzz/corpus_files.h"
+#include "tests/fuzz/corpus_replay.h"
 
-namespace {
-
-using Check = const char* (*)(const std::uint8_t*, std::size_t);
-
-void replay(const char* target, Check check) {
-  const auto files = quire::fuzz::corpusFiles(target);
-  INFO("corpus " << (quire::fuzz::corpusRoot() / target).string());
-  REQUIRE_FALSE(files.empty());
-  int failures = 0;
-  for (const auto& f : files) {
-    const char* problem = check(f.bytes.data(), f.bytes.size());
-    if (problem != nullptr && ++failures <= 20) FAIL_CHECK(f.name << ": " << problem);
-  }
-  CHECK(failures == 0);
-  SUCCEED("replayed " << files.size() << " files of " << target);
-}
-
-}  // namespace
+using quire::fuzz::replayCorpus;
 
 TEST_CASE("every file in the stored_row_fuzz corpus decodes or is rejected safely", "[storage][fuzz]") {
-  replay("stored_row_fuzz", &quire::fuzz::checkStoredRowInput);
+  replayCorpus("stored_row_fuzz", &quire::fuzz::checkStoredRowInput);
 }
 
 TEST_CASE("every file in the import_text_fuzz corpus decodes or is rejected safely", "[storage][fuzz]") {
-  replay("import_text_fuzz", &quire::fuzz::checkImportTextInput);
+  replayCorpus("import_text_fuzz", &quire::fuzz::checkImportTextInput);
 }
