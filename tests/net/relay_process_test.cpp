@@ -72,19 +72,23 @@ bool spinUntil(Pred done, int timeoutMs = 5000) {
 
 // A raw relay client: records what it is sent, binary as-is and text prefixed with "T:".
 struct Client {
-  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
   std::vector<std::string> got;
   bool disconnected = false;
   QString closeReason;
+  // Declared last, so destroyed first: a QWebSocket that is still connected closes in its
+  // destructor and emits disconnected, whose handler below writes into this Client's members,
+  // which must still exist then (declared first, closeReason was destroyed before the socket and
+  // the handler's write into it leaked the reason string: LSan, issue 12).
+  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
 
   explicit Client(const QString& url) {
     QObject::connect(socket.get(), &QWebSocket::binaryMessageReceived,
                      [this](const QByteArray& b) { got.push_back(b.toStdString()); });
     QObject::connect(socket.get(), &QWebSocket::textMessageReceived,
                      [this](const QString& t) { got.push_back("T:" + t.toStdString()); });
-    QObject::connect(socket.get(), &QWebSocket::disconnected, [this] {
+    QObject::connect(socket.get(), &QWebSocket::disconnected, [this, s = socket.get()] {
       disconnected = true;
-      closeReason = socket->closeReason();
+      closeReason = s->closeReason();
     });
     socket->open(QUrl(url));
   }

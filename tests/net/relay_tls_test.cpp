@@ -120,12 +120,16 @@ const TestPki& pki() {
 // A relay client: records what it is sent (binary as-is, text prefixed with "T:") and any TLS
 // errors it saw.
 struct Client {
-  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
   std::vector<std::string> got;
   QList<QSslError> sslErrors;
   bool failed = false;
   bool disconnected = false;
   QString closeReason;
+  // Declared last, so destroyed first: a QWebSocket that is still connected closes in its
+  // destructor and emits disconnected, whose handler below writes into this Client's members,
+  // which must still exist then (declared first, closeReason was destroyed before the socket and
+  // the handler's write into it leaked the reason string: LSan, issue 12).
+  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
 
   // `tls`: the client's TLS configuration (which CAs it trusts).
   Client(const QString& url, const QSslConfiguration& tls) {
@@ -138,9 +142,9 @@ struct Client {
                      [this](const QList<QSslError>& errors) { sslErrors += errors; });
     QObject::connect(socket.get(), qOverload<QAbstractSocket::SocketError>(&QWebSocket::error),
                      [this](QAbstractSocket::SocketError) { failed = true; });
-    QObject::connect(socket.get(), &QWebSocket::disconnected, [this] {
+    QObject::connect(socket.get(), &QWebSocket::disconnected, [this, s = socket.get()] {
       disconnected = true;
-      closeReason = socket->closeReason();
+      closeReason = s->closeReason();
     });
     socket->open(QUrl(url));
   }
