@@ -8,6 +8,7 @@
 
 #include "engine/content_tree.h"
 #include "engine/document.h"
+#include "engine/fork_check.h"
 #include "engine/op_log.h"
 #include "engine/update_codec.h"
 #include "engine/utf8.h"
@@ -62,6 +63,13 @@ class Simulation {
     return 1;
   }
 
+  // Where `run` differs from the ops this copy already holds under the same ids, if it does.
+  // (Ops planned earlier in the same update are compared by kind only.)
+  std::optional<std::string> fork(const WireRun& run) {
+    Agent& a = agent(run.agent);
+    return a.index ? findFork(m_log, *a.index, run) : std::nullopt;
+  }
+
   void accept(const WireRun& run) {
     Agent& a = agent(run.agent);
     if (!a.index && a.added.empty()) ++m_newAgents;
@@ -93,7 +101,7 @@ class Simulation {
   std::size_t m_newAgents = 0;
 };
 
-enum class Readiness { Duplicate, Ready, Waiting, Invalid };
+enum class Readiness { Duplicate, Ready, Waiting, Invalid, Forked };
 
 void trimFront(WireRun& run, std::uint32_t k) {
   run.seq += k;
@@ -117,8 +125,12 @@ Readiness readiness(Simulation& sim, WireRun& run, WireId& missing, std::string&
   if (run.seq < next) {
     auto known = sim.kind(run.agent, run.seq);
     if (known != run.kind) {
-      why = "op " + opName(run.agent, run.seq) + " is already known as a different kind of op";
-      return Readiness::Invalid;
+      why = "op " + opName(run.agent, run.seq) + " is held with a different kind";
+      return Readiness::Forked;
+    }
+    if (auto fork = sim.fork(run)) {
+      why = *fork;
+      return Readiness::Forked;
     }
     if (std::uint64_t{run.seq} + run.len <= next) return Readiness::Duplicate;
     trimFront(run, next - run.seq);
@@ -181,6 +193,8 @@ class Planner {
   const std::vector<std::size_t>& plan() const { return m_plan; }
   std::vector<Planned>& work() { return m_work; }
   const std::string& error() const { return m_error; }
+  // The error is a fork: a run differs from held ops with the same ids.
+  bool forked() const { return m_forked; }
   std::size_t newAgents() const { return m_sim.newAgents(); }
   // Held runs woken (each at most once: wokenBelow only rises) and their ops as held.
   std::uint64_t wokenRuns() const { return m_wokenRuns; }
@@ -199,10 +213,13 @@ class Planner {
       queue.pop_front();
       WireId missing;
       std::string why;
-      switch (readiness(m_sim, m_work[i].run, missing, why)) {
+      const Readiness state = readiness(m_sim, m_work[i].run, missing, why);
+      switch (state) {
         case Readiness::Duplicate: break;
         case Readiness::Invalid:
+        case Readiness::Forked:
           if (m_work[i].held == kNoHeld) {
+            m_forked = state == Readiness::Forked;
             m_error = "update record " + std::to_string(m_work[i].record) + ": " + why;
             return false;
           }
@@ -258,6 +275,7 @@ class Planner {
   std::uint64_t m_wokenRuns = 0;
   std::uint64_t m_wokenOps = 0;
   std::string m_error;
+  bool m_forked = false;
 };
 
 }  // namespace
@@ -283,7 +301,8 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   // Plan: offer each run; a run that becomes ready wakes exactly the runs waiting for its ops.
   Planner planner(*m_log, *m_pending);
   for (std::size_t i = 0; i < decoded->runs.size(); ++i)
-    if (!planner.offer(std::move(decoded->runs[i]), i)) return fail(Error::corrupt(planner.error()));
+    if (!planner.offer(std::move(decoded->runs[i]), i))
+      return fail(planner.forked() ? Error::forked(planner.error()) : Error::corrupt(planner.error()));
 
   OpLog& log = *m_log;
   if (log.agentCount() + planner.newAgents() > kMaxAgents)

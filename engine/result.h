@@ -12,7 +12,7 @@ namespace quire {
 // What went wrong, with a message that says what and where.
 class Error {
  public:
-  enum class Code { Malformed, UnsupportedVersion, MissingDependency, Corrupt, Io, Crypto, Closed, InvalidArgument };
+  enum class Code { Malformed, UnsupportedVersion, MissingDependency, Corrupt, Io, Crypto, Closed, InvalidArgument, Forked };
 
   static Error malformed(std::string msg) { return Error(Code::Malformed, std::move(msg)); }
   static Error unsupportedVersion(std::string msg) { return Error(Code::UnsupportedVersion, std::move(msg)); }
@@ -22,6 +22,11 @@ class Error {
   static Error crypto(std::string msg) { return Error(Code::Crypto, std::move(msg)); }
   static Error closed(std::string msg) { return Error(Code::Closed, std::move(msg)); }
   static Error invalidArgument(std::string msg) { return Error(Code::InvalidArgument, std::move(msg)); }
+  // Two different ops under one (author, seq): FORMAT.md, "Forks".
+  static Error forked(std::string msg) { return Error(Code::Forked, std::move(msg)); }
+
+  // The same error, its message prefixed with where it happened: "txn 3: <message>".
+  Error prefixed(const std::string& where) const { return Error(m_code, where + ": " + m_message); }
 
   Code code() const noexcept { return m_code; }
   const std::string& message() const noexcept { return m_message; }
@@ -50,6 +55,7 @@ inline std::string Error::toString() const {
     case Code::Crypto: name = "crypto error"; break;
     case Code::Closed: name = "closed"; break;
     case Code::InvalidArgument: name = "invalid argument"; break;
+    case Code::Forked: name = "forked"; break;
   }
   return std::string(name) + ": " + m_message;
 }

@@ -11,30 +11,6 @@ namespace quire::trace {
 
 namespace {
 
-// The engine's error with a location in the trace in front; the code is kept.
-Error withContext(const Error& e, const std::string& where) {
-  std::string msg = where + ": " + e.message();
-  switch (e.code()) {
-    case Error::Code::Malformed:
-      return Error::malformed(std::move(msg));
-    case Error::Code::UnsupportedVersion:
-      return Error::unsupportedVersion(std::move(msg));
-    case Error::Code::MissingDependency:
-      return Error::missingDependency(std::move(msg));
-    case Error::Code::Corrupt:
-      return Error::corrupt(std::move(msg));
-    case Error::Code::Io:
-      return Error::io(std::move(msg));
-    case Error::Code::Crypto:
-      return Error::crypto(std::move(msg));
-    case Error::Code::Closed:
-      return Error::closed(std::move(msg));
-    case Error::Code::InvalidArgument:
-      return Error::invalidArgument(std::move(msg));
-  }
-  return Error::invalidArgument(std::move(msg));
-}
-
 std::string patchWhere(std::size_t txn, std::size_t patch) {
   return "txn " + std::to_string(txn) + " patch " + std::to_string(patch);
 }
@@ -51,7 +27,7 @@ Result<void> applyPatch(engine::Document& doc, const TracePatch& patch) {
 Result<void> applyTxn(engine::Document& doc, const TraceTxn& txn, std::size_t index) {
   for (std::size_t p = 0; p < txn.patches.size(); ++p) {
     if (auto applied = applyPatch(doc, txn.patches[p]); !applied) {
-      return fail(withContext(applied.error(), patchWhere(index, p)));
+      return fail(applied.error().prefixed(patchWhere(index, p)));
     }
   }
   return {};
@@ -79,7 +55,7 @@ Result<engine::Document> replaySequential(const Trace& trace) {
   engine::Document doc(agentReplica(0));
   if (!trace.startContent.empty()) {
     if (auto inserted = doc.insert(0, trace.startContent); !inserted) {
-      return fail(withContext(inserted.error(), "startContent"));
+      return fail(inserted.error().prefixed("startContent"));
     }
   }
   for (std::size_t t = 0; t < trace.txns.size(); ++t) {
@@ -92,7 +68,7 @@ Result<engine::Document> replayConcurrent(const Trace& trace) {
   engine::Document all(agentReplica(kMergeAgent));
   if (!trace.startContent.empty()) {
     if (auto inserted = all.insert(0, trace.startContent); !inserted) {
-      return fail(withContext(inserted.error(), "startContent"));
+      return fail(inserted.error().prefixed("startContent"));
     }
   }
   const engine::VersionVector root = all.version();
@@ -133,7 +109,7 @@ Result<engine::Document> replayConcurrent(const Trace& trace) {
       }
       auto merged = replica.applyUpdate(all.encodeUpdateBetween(have, target));
       if (!merged) {
-        return fail(withContext(merged.error(), where() + ": bringing agent to its parents"));
+        return fail(merged.error().prefixed(where() + ": bringing agent to its parents"));
       }
       have = replica.version();
       if (have != target) {
@@ -147,7 +123,7 @@ Result<engine::Document> replayConcurrent(const Trace& trace) {
     if (auto applied = applyTxn(replica, txn, i); !applied) return fail(applied.error());
     if (replica.nextLv() != before) {
       auto merged = all.applyUpdate(replica.encodeOpsSince(before));
-      if (!merged) return fail(withContext(merged.error(), where() + ": merging into the result"));
+      if (!merged) return fail(merged.error().prefixed(where() + ": merging into the result"));
       have = replica.version();
     }
     versions.push_back(have);

@@ -565,3 +565,46 @@ TEST_CASE("a poison frame stored by a key holder is refused, remembered and skip
   requireConverged(r);
   CHECK(r.doc(1).text() == "> honest text");
 }
+
+TEST_CASE("a forged duplicate stored in a room is refused by every member, who all keep one version", "[room][hostile][fork]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 0;
+  RejectedFrames remembered[2];
+  auto online = [&](std::size_t i) {
+    RoomOptions o = r.options;
+    o.rejected = &remembered[i];
+    r.goOnline(i, o);
+    r.run();
+  };
+  online(0);
+  r.type(0, 0, "honest");
+  r.run();
+
+  // A key holder stores other ops under member 0's ids (its seqs 0..5).
+  engine::Document forger(r.doc(0).localReplica());
+  REQUIRE(forger.insert(0, "FORGED"));
+  auto conn = r.router.connect("10.0.0.9", 0).conn;
+  const RoomId room = roomIdOf(r.key);
+  r.router.receiveText(conn, joinLine(room), 0);
+  Message m;
+  m.kind = FrameKind::Update;
+  m.update = forger.encodeUpdateSince({});
+  r.fromRelay(r.router.receiveBinary(conn, encodeFrame(r.key, room, m), 0));
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 1);
+  CHECK_THAT(r.members[0].session->lastBadFrame(), Catch::Contains("forked"));
+  CHECK(remembered[0].size() == 1);
+
+  // A newcomer replays the room in the relay's order: the genuine ops first, then the forgery,
+  // which it refuses too. Both keep the same version; later joins skip the frame.
+  online(1);
+  CHECK(r.members[1].session->badFrames() == 1);
+  CHECK(r.doc(1).text() == "honest");
+  r.type(1, 6, "!");
+  r.run();
+  r.goOffline(1);
+  online(1);
+  CHECK(r.members[1].session->framesSkippedAsRejected() == 1);
+  requireConverged(r);
+  CHECK(r.doc(0).text() == "honest!");
+}

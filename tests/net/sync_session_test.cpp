@@ -206,3 +206,26 @@ TEST_CASE("presence is held until the op its anchor names arrives", "[net][sessi
   CHECK(p.sb.heldPresenceCount() == 0);
   CHECK(b.resolveAnchor(zp.cursor).has_value());
 }
+
+TEST_CASE("a direct peer that sends a forged duplicate is disconnected, told why", "[net][session][fork]") {
+  const DocKey key = generateKey();
+  engine::Document a(replicaId(1)), b(replicaId(2));
+  REQUIRE(a.insert(0, "honest"));
+  REQUIRE(test::syncPair(a, b) == "");
+  // Someone who holds the key writes other ops under a's ids (a:0..5) and connects to b.
+  engine::Document forger(replicaId(1));
+  REQUIRE(forger.insert(0, "HONEST"));
+  SyncSession sf(forger, key), sb(b, key);
+  std::vector<Frame> toB{sf.start()};
+  std::vector<Frame> toF{sb.start()};
+  for (auto& f : toF) REQUIRE_FALSE(sf.receive(f).disconnect);
+  for (auto& f : sf.localUpdate(0)) toB.push_back(std::move(f));  // the versions match: sent live
+  SessionOutput last;
+  for (auto& f : toB) {
+    last = sb.receive(f);
+    if (last.disconnect) break;
+  }
+  REQUIRE(last.disconnect);
+  CHECK_THAT(last.reason, Catch::Contains("forked") && Catch::Contains("different text"));
+  CHECK(b.text() == "honest");
+}

@@ -1,0 +1,149 @@
+// Forged duplicates (engine/FORMAT.md, "Forks"): a second, different op under an (author, seq)
+// that a copy already holds is refused with Error::Code::Forked, naming the field that differs,
+// and changes nothing; a true duplicate, however it is split into runs, is still accepted.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "engine/document.h"
+#include "tests/support/test_util.h"
+
+namespace {
+
+using quire::Error;
+using quire::engine::Document;
+using quire::engine::VersionVector;
+using quire::test::replicaId;
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Author M's copy after `edit`, starting from `base` (shared text both versions build on).
+template <typename Edit>
+Bytes authored(const Document& base, Edit edit) {
+  Document m = base;
+  const VersionVector before = m.version();
+  edit(m);
+  return m.encodeUpdateBetween(before, m.version());
+}
+
+Document sharedBase() {
+  Document h(replicaId(1));
+  REQUIRE(h.insert(0, "hello world").has_value());
+  Document m(replicaId(9));  // the forger, who holds the document
+  REQUIRE(m.applyUpdate(h.encodeUpdateSince({})).has_value());
+  return m;
+}
+
+// A copy of the base document as an honest peer holds it.
+Document honestCopy(const Document& base) {
+  Document c(replicaId(2));
+  REQUIRE(c.applyUpdate(base.encodeUpdateSince({})).has_value());
+  return c;
+}
+
+void requireFork(Document& copy, const Bytes& update, const std::string& field) {
+  const std::string before = copy.text();
+  const auto version = copy.version();
+  auto r = copy.applyUpdate(update);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == Error::Code::Forked);
+  CHECK_THAT(r.error().toString(), Catch::Contains("is held with a different " + field));
+  CHECK(copy.text() == before);
+  CHECK(copy.version() == version);
+}
+
+}  // namespace
+
+TEST_CASE("fork: a different op under a held (author, seq) is refused, naming the field", "[fork]") {
+  const Document base = sharedBase();
+  Document copy = honestCopy(base);
+
+  SECTION("different text at the same place") {
+    Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.insert(5, " there").has_value()); });
+    Bytes forged = authored(base, [](Document& m) { REQUIRE(m.insert(5, " THERE").has_value()); });
+    REQUIRE(copy.applyUpdate(genuine).has_value());
+    requireFork(copy, forged, "text");
+    CHECK(copy.text() == "hello there world");
+  }
+  SECTION("the same text at another place") {
+    Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.insert(0, "A").has_value()); });
+    Bytes forged = authored(base, [](Document& m) { REQUIRE(m.insert(6, "A").has_value()); });
+    REQUIRE(copy.applyUpdate(genuine).has_value());
+    requireFork(copy, forged, "origin");
+  }
+  SECTION("a delete of other characters") {
+    Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.remove(0, 3).has_value()); });
+    Bytes forged = authored(base, [](Document& m) { REQUIRE(m.remove(2, 3).has_value()); });
+    REQUIRE(copy.applyUpdate(genuine).has_value());
+    requireFork(copy, forged, "delete target");
+    CHECK(copy.text() == "lo world");
+  }
+  SECTION("a delete where an insert was") {
+    Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.insert(0, "x").has_value()); });
+    Bytes forged = authored(base, [](Document& m) { REQUIRE(m.remove(0, 1).has_value()); });
+    REQUIRE(copy.applyUpdate(genuine).has_value());
+    requireFork(copy, forged, "kind");
+  }
+  SECTION("a longer forgery whose held part differs, with new ops after it") {
+    Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.insert(11, "!").has_value()); });
+    Bytes forged = authored(base, [](Document& m) { REQUIRE(m.insert(11, "?!?!").has_value()); });
+    REQUIRE(copy.applyUpdate(genuine).has_value());
+    requireFork(copy, forged, "text");
+  }
+}
+
+TEST_CASE("fork: true duplicates are accepted however they are split", "[fork]") {
+  const Document base = sharedBase();
+  Document m = base;
+  const VersionVector v0 = m.version();
+  REQUIRE(m.insert(5, " there").has_value());
+  const VersionVector v1 = m.version();
+  REQUIRE(m.remove(0, 2).has_value());
+  REQUIRE(m.insert(0, "Oh, h").has_value());
+  const VersionVector v2 = m.version();
+
+  Document copy = honestCopy(base);
+  REQUIRE(copy.applyUpdate(m.encodeUpdateBetween(v0, v1)).has_value());
+  // The same ops again, and a run that repeats the held ones and goes on past them.
+  REQUIRE(copy.applyUpdate(m.encodeUpdateBetween(v0, v1)).has_value());
+  REQUIRE(copy.applyUpdate(m.encodeUpdateBetween(v0, v2)).has_value());
+  REQUIRE(copy.applyUpdate(m.encodeUpdateSince({})).has_value());
+  CHECK(copy.text() == m.text());
+  CHECK(copy.text() == "Oh, hllo there world");
+}
+
+TEST_CASE("fork: copies that see both versions in one order keep the same one", "[fork]") {
+  // What a relay gives a room: every member sees the frames in the relay's order.
+  const Document base = sharedBase();
+  Bytes genuine = authored(base, [](Document& m) { REQUIRE(m.insert(0, ">> ").has_value()); });
+  Bytes forged = authored(base, [](Document& m) { REQUIRE(m.insert(0, "XX ").has_value()); });
+  std::vector<Document> copies{honestCopy(base), honestCopy(base), honestCopy(base)};
+  for (Document& c : copies) {
+    REQUIRE(c.applyUpdate(genuine).has_value());
+    auto r = c.applyUpdate(forged);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == Error::Code::Forked);
+  }
+  for (const Document& c : copies) CHECK(c.text() == ">> hello world");
+}
+
+TEST_CASE("fork: a forged long delete run costs per stretch, not per stated op", "[fork]") {
+  // 200,000 characters typed in one run and deleted in one run: a duplicate delete that differs
+  // only at its very end is compared stretch by stretch (a handful of lookups), and caught.
+  Document h(replicaId(1));
+  REQUIRE(h.insert(0, std::string(200000, 'a')).has_value());
+  Document m(replicaId(9));
+  REQUIRE(m.applyUpdate(h.encodeUpdateSince({})).has_value());
+  const Document base = m;
+  Bytes genuine = authored(base, [](Document& d) { REQUIRE(d.remove(0, 199999).has_value()); });
+  Bytes forged = authored(base, [](Document& d) {
+    REQUIRE(d.remove(0, 199998).has_value());  // the same 199,998 deletes...
+    REQUIRE(d.remove(1, 1).has_value());       // ...and a last one of another character
+  });
+  Document copy = honestCopy(base);
+  REQUIRE(copy.applyUpdate(genuine).has_value());
+  requireFork(copy, forged, "delete target");
+  REQUIRE(copy.applyUpdate(genuine).has_value());  // the genuine one again: a duplicate
+  CHECK(copy.text() == "a");
+}
