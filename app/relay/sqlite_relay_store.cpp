@@ -1,6 +1,8 @@
 #include "app/relay/sqlite_relay_store.h"
 
+#include <cctype>
 #include <chrono>
+#include <string>
 
 #include <sqlite3.h>
 
@@ -46,14 +48,51 @@ Result<std::unique_ptr<SqliteRelayStore>> SqliteRelayStore::open(const std::stri
   // pages, which was the whole keystroke-latency tail (quire-bench sync: p99 2.1 ms with it,
   // 1.0 ms without).
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                          "PRAGMA wal_autocheckpoint=0",
-                          "CREATE TABLE IF NOT EXISTS relay_items("
-                          " room BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
-                          " PRIMARY KEY(room, seq)) WITHOUT ROWID"}) {
+                          "PRAGMA wal_autocheckpoint=0"}) {
     if (auto ok = store->exec(sql); !ok) return fail(ok.error());
   }
+  if (auto ok = store->createOrMigrateSchema(); !ok) return fail(ok.error());
   store->startCheckpointer(path);
   return store;
+}
+
+// A rowid table: the (room, seq) key lives in a separate index of small entries, and each row's
+// frame in the table's own b-tree, appended at its end. The first relays stored the rows
+// WITHOUT ROWID, so the key b-tree held the frames themselves: finding where a keystroke goes
+// compared its key with neighbouring rows, and SQLite reads a row's whole record (overflow
+// pages of a multi-megabyte frame included) to compare it. Every insert next to a big frame
+// read megabytes from the WAL (quire-bench hostile: keystrokes stored in 4-46 ms once a room
+// held 2.6 MB frames). Such a table is copied into the new layout once, at open.
+Result<void> SqliteRelayStore::createOrMigrateSchema() {
+  constexpr const char* kCreate =
+      "CREATE TABLE IF NOT EXISTS relay_items("
+      " room BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
+      " PRIMARY KEY(room, seq))";
+  sqlite3_stmt* probe = nullptr;
+  const int rc = sqlite3_prepare_v2(
+      m_db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'relay_items'", -1,
+      &probe, nullptr);
+  if (rc != SQLITE_OK) return fail(failure("read the schema"));
+  bool withoutRowid = false;
+  if (sqlite3_step(probe) == SQLITE_ROW) {
+    const auto* sql = reinterpret_cast<const char*>(sqlite3_column_text(probe, 0));
+    std::string upper = sql ? sql : "";
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    withoutRowid = upper.find("WITHOUT ROWID") != std::string::npos;
+  }
+  sqlite3_finalize(probe);
+  if (!withoutRowid) return exec(kCreate);
+  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  for (const char* sql : {"ALTER TABLE relay_items RENAME TO relay_items_without_rowid", kCreate,
+                          "INSERT INTO relay_items(room, seq, bytes)"
+                          " SELECT room, seq, bytes FROM relay_items_without_rowid",
+                          "DROP TABLE relay_items_without_rowid", "COMMIT"}) {
+    if (auto ok = exec(sql); !ok) {
+      (void)exec("ROLLBACK");
+      return ok;
+    }
+  }
+  return {};
 }
 
 SqliteRelayStore::~SqliteRelayStore() {

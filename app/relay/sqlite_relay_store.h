@@ -39,6 +39,7 @@ class SqliteRelayStore final : public net::RelayStore {
   explicit SqliteRelayStore(sqlite3* db) : m_db(db) {}
   Error failure(const char* what) const;
   Result<void> exec(const char* sql);
+  Result<void> createOrMigrateSchema();
   Result<sqlite3_stmt*> prepare(sqlite3_stmt*& slot, const char* sql);
 
   void startCheckpointer(const std::string& path);

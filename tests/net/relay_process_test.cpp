@@ -13,6 +13,7 @@
 #include <QWebSocket>
 #include <catch2/catch.hpp>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tests/support/child_process.h"
@@ -229,5 +230,105 @@ TEST_CASE("quire-relay names the TLS file it cannot read and does not listen", "
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   std::fclose(f);
   CHECK(text.find("TLS certificate 'c.pem': cannot read") != std::string::npos);
+#endif
+}
+
+namespace {
+
+// Runs `sql` on the database at `path`; empty on success, else SQLite's message.
+std::string execSql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) error = "cannot open " + path;
+  char* message = nullptr;
+  if (error.empty() && sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK)
+    error = message ? message : "failed";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  return error;
+}
+
+// The statement that created relay_items, as sqlite_schema holds it.
+std::string relayItemsSchema(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::string sql;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = 'relay_items'", -1, &s,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    sql = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return sql;
+}
+
+// Starts quire-relay on `args`, joins kRoom with a fresh client and returns what it got up to
+// "joined N" (empty if the relay did not start).
+std::vector<std::string> joinOnce(const std::vector<std::string>& args, const std::string& log,
+                                  const std::string& joined) {
+  ChildProcess relay = startRelay(QUIRE_RELAY_PATH, args, log);
+  const std::string prefix = "listening on ";
+  const std::string line = firstLine(relay, 10000);
+  if (line.rfind(prefix, 0) != 0) return {};
+  Client c(QString::fromStdString(line.substr(prefix.size())));
+  if (!c.connected()) return {};
+  c.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+  c.receivedUntil(joined);
+  std::vector<std::string> got = c.got;
+  c.socket->close();
+  spinUntil([&] { return c.disconnected; });
+  terminate(relay, 10000);
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("quire-relay opens a database of the first relays' layout and keeps every frame",
+          "[net][relay]") {
+#ifdef QUIRE_RELAY_PATH
+  ensureApp();
+  TempDir dir("quire-relay");
+  REQUIRE(!dir.path().empty());
+  const std::string db = dir.path() + "/relay.db";
+  const std::string log = dir.path() + "/relay.log";
+  const std::vector<std::string> args{"--listen", "127.0.0.1:0", "--db", db};
+
+  // A relay stores two frames; its table is then rebuilt in the old WITHOUT ROWID layout, rows
+  // and all, as a relay from before the change would have left it.
+  {
+    ChildProcess relay = startRelay(QUIRE_RELAY_PATH, args, log);
+    const std::string line = firstLine(relay, 10000);
+    REQUIRE(line.rfind("listening on ", 0) == 0);
+    Client a(QString::fromStdString(line.substr(13)));
+    REQUIRE(a.connected());
+    a.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+    REQUIRE(a.receivedUntil("T:joined 0"));
+    for (const std::string& f : kStored) a.socket->sendBinaryMessage(QByteArray::fromStdString(f));
+    a.socket->sendTextMessage(QStringLiteral("mark"));
+    REQUIRE(a.receivedUntil("T:mark 2"));
+    a.socket->close();
+    spinUntil([&] { return a.disconnected; });
+    REQUIRE(terminate(relay, 10000) == 0);
+  }
+  REQUIRE(execSql(db,
+                  "BEGIN;"
+                  "CREATE TABLE old_items(room BLOB NOT NULL, seq INTEGER NOT NULL,"
+                  " bytes BLOB NOT NULL, PRIMARY KEY(room, seq)) WITHOUT ROWID;"
+                  "INSERT INTO old_items SELECT room, seq, bytes FROM relay_items;"
+                  "DROP TABLE relay_items;"
+                  "ALTER TABLE old_items RENAME TO relay_items;"
+                  "COMMIT;") == "");
+  REQUIRE(relayItemsSchema(db).find("WITHOUT ROWID") != std::string::npos);
+
+  const std::string replay =
+      "T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size());
+  const std::vector<std::string> expected{replay, kStored[0], kStored[1], "T:joined 2"};
+  CHECK(joinOnce(args, log, "T:joined 2") == expected);
+  const std::string migrated = relayItemsSchema(db);
+  CHECK(migrated.find("relay_items") != std::string::npos);
+  CHECK(migrated.find("WITHOUT ROWID") == std::string::npos);
+  // And once more: the migrated table opens as it is.
+  CHECK(joinOnce(args, log, "T:joined 2") == expected);
 #endif
 }
