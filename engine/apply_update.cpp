@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <deque>
+#include <functional>
 #include <map>
 
 #include "engine/content_tree.h"
@@ -73,7 +74,11 @@ class Simulation {
   void accept(const WireRun& run) {
     Agent& a = agent(run.agent);
     if (!a.index && a.added.empty()) ++m_newAgents;
-    a.added.push_back({run.seq, run.len, run.kind});
+    if (!a.added.empty() && a.added.back().kind == run.kind &&
+        a.added.back().seq + a.added.back().len == run.seq)
+      a.added.back().len += run.len;  // a chain of runs costs one entry
+    else
+      a.added.push_back({run.seq, run.len, run.kind});
     a.next = run.seq + run.len;
   }
 
@@ -170,95 +175,119 @@ Readiness readiness(Simulation& sim, WireRun& run, WireId& missing, std::string&
 }
 
 // The plan of one applyUpdate: which runs become ready in which order, found without rescans.
-// Runs held from earlier updates are read from `held`, never changed: the update may still be
-// refused, and then nothing may have changed.
+// An item is a run of the update (item < runs.size(), packed, trimmed in place) or a run held
+// from an earlier update, copied when woken: `held` is never changed, since the update may still
+// be refused, and then nothing may have changed. Per run of the update the plan keeps its packed
+// form (32 bytes), a place in the order (4) and, while it waits, an entry under what it waits
+// for (8): FORMAT.md, "Decoding limits".
 class Planner {
  public:
-  static constexpr std::uint64_t kNoHeld = ~std::uint64_t{0};
-  struct Planned {
-    WireRun run;
-    std::size_t record;    // its number in the update, for error messages
-    std::uint64_t held;    // its id in PendingRuns, or kNoHeld for a run of this update
-  };
+  using Item = std::uint32_t;
 
-  Planner(const OpLog& log, const PendingRuns& held) : m_sim(log), m_held(held) {}
+  Planner(const OpLog& log, const PendingRuns& held, PackedUpdate& update)
+      : m_sim(log), m_held(held), m_update(update), m_updateRuns(static_cast<Item>(update.runs.size())) {}
 
-  // A run of the update being applied; `record` numbers it for error messages.
-  [[nodiscard]] bool offer(WireRun run, std::size_t record) {
-    m_work.push_back({std::move(run), record, kNoHeld});
-    return settle(m_work.size() - 1);
+  // Offers run `i` of the update.
+  [[nodiscard]] bool offer(Item i) { return settle(i); }
+
+  // The items to apply, in order.
+  const std::vector<Item>& plan() const { return m_plan; }
+  // Item `i` in wire form.
+  WireRun run(Item i) const {
+    return i < m_updateRuns ? m_update.unpack(m_update.runs[i]) : m_woken[i - m_updateRuns].run;
   }
-
-  // Index into work(): the runs to apply, in order.
-  const std::vector<std::size_t>& plan() const { return m_plan; }
-  std::vector<Planned>& work() { return m_work; }
+  std::uint32_t length(Item i) const {
+    return i < m_updateRuns ? m_update.runs[i].len : m_woken[i - m_updateRuns].run.len;
+  }
   const std::string& error() const { return m_error; }
   // The error is a fork: a run differs from held ops with the same ids.
   bool forked() const { return m_forked; }
   std::size_t newAgents() const { return m_sim.newAgents(); }
   // Held runs woken (each at most once: wokenBelow only rises) and their ops as held.
-  std::uint64_t wokenRuns() const { return m_wokenRuns; }
+  std::uint64_t wokenRuns() const { return m_woken.size(); }
   std::uint64_t wokenOps() const { return m_wokenOps; }
   std::uint64_t plannedOps() const { return m_plannedOps; }
-  // replica -> every held run waiting on it below this seq was woken (and is in work()).
+  // replica -> every held run waiting on it below this seq was woken (it is an item).
   const std::map<ReplicaId, std::uint32_t>& wokenBelow() const { return m_wokenBelow; }
-  // Runs in work() still waiting, each with the op it waits for.
-  const std::map<std::size_t, WireId>& waiting() const { return m_waitingFor; }
+  // Calls f(missing replica, missing seq, item) for every item still waiting.
+  template <typename F>
+  void forEachWaiting(F f) const {
+    for (const auto& [replica, heap] : m_waiters)
+      for (const Waiter& w : heap) f(replica, w.seq, w.item);
+  }
 
  private:
-  bool settle(std::size_t first) {
-    std::deque<std::size_t> queue{first};
+  struct Waiter {
+    std::uint32_t seq;  // the op it waits for
+    Item item;
+    bool operator>(const Waiter& o) const { return seq > o.seq; }
+  };
+  struct Woken {
+    WireRun run;
+    std::uint64_t id;  // in PendingRuns
+  };
+
+  bool settle(Item first) {
+    std::deque<Item> queue{first};
     while (!queue.empty()) {
-      std::size_t i = queue.front();
+      const Item i = queue.front();
       queue.pop_front();
+      WireRun run = this->run(i);
+      const std::uint32_t offered = run.seq;
       WireId missing;
       std::string why;
-      const Readiness state = readiness(m_sim, m_work[i].run, missing, why);
+      const Readiness state = readiness(m_sim, run, missing, why);
+      if (run.seq != offered) {  // ops already held were trimmed from its front
+        if (i < m_updateRuns)
+          m_update.trimFront(m_update.runs[i], run.seq - offered);
+        else
+          m_woken[i - m_updateRuns].run = run;
+      }
       switch (state) {
         case Readiness::Duplicate: break;
         case Readiness::Invalid:
         case Readiness::Forked:
-          if (m_work[i].held == kNoHeld) {
+          if (i < m_updateRuns) {
             m_forked = state == Readiness::Forked;
-            m_error = "update record " + std::to_string(m_work[i].record) + ": " + why;
+            m_error = "update record " + std::to_string(i) + ": " + why;
             return false;
           }
           break;  // a run held from an earlier update: forget it
-        case Readiness::Waiting:
-          m_waitingFor[i] = missing;
-          m_waiters[missing.replica].emplace(missing.seq, i);
+        case Readiness::Waiting: {
+          auto& heap = m_waiters[missing.replica];
+          heap.push_back({missing.seq, i});
+          std::push_heap(heap.begin(), heap.end(), std::greater<>{});
           break;
-        case Readiness::Ready: {
-          const WireRun& run = m_work[i].run;
+        }
+        case Readiness::Ready:
           m_sim.accept(run);
           m_plan.push_back(i);
           m_plannedOps += run.len;
-          const ReplicaId agent = run.agent;  // wake() may move m_work
-          wake(agent, run.seq + run.len, queue);
+          wake(run.agent, run.seq + run.len, queue);
           break;
-        }
       }
     }
     return true;
   }
 
   // The replica's ops below `next` are all present now: queue every run waiting on one of them.
-  void wake(const ReplicaId& replica, std::uint32_t next, std::deque<std::size_t>& queue) {
+  void wake(const ReplicaId& replica, std::uint32_t next, std::deque<Item>& queue) {
     if (auto it = m_waiters.find(replica); it != m_waiters.end()) {
-      auto& bySeq = it->second;
-      for (auto w = bySeq.begin(); w != bySeq.end() && w->first < next; w = bySeq.erase(w)) {
-        m_waitingFor.erase(w->second);
-        queue.push_back(w->second);
+      auto& heap = it->second;
+      while (!heap.empty() && heap.front().seq < next) {
+        queue.push_back(heap.front().item);
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        heap.pop_back();
       }
+      if (heap.empty()) m_waiters.erase(it);
     }
     if (auto it = m_held.waiting.find(replica); it != m_held.waiting.end()) {
       std::uint32_t& below = m_wokenBelow[replica];
       for (auto w = it->second.lower_bound(below); w != it->second.end() && w->first < next; ++w) {
         const WireRun& run = m_held.runs.at(w->second);
-        m_work.push_back({run, 0, w->second});
-        ++m_wokenRuns;
+        m_woken.push_back({run, w->second});
         m_wokenOps += run.len;
-        queue.push_back(m_work.size() - 1);
+        queue.push_back(m_updateRuns + static_cast<Item>(m_woken.size() - 1));
       }
       below = std::max(below, next);
     }
@@ -266,13 +295,14 @@ class Planner {
 
   Simulation m_sim;
   const PendingRuns& m_held;
-  std::vector<Planned> m_work;
-  std::vector<std::size_t> m_plan;
-  std::map<ReplicaId, std::multimap<std::uint32_t, std::size_t>> m_waiters;
-  std::map<std::size_t, WireId> m_waitingFor;
+  PackedUpdate& m_update;
+  const Item m_updateRuns;
+  std::vector<Woken> m_woken;
+  std::vector<Item> m_plan;
+  // replica -> a min-heap by seq of the items waiting for one of its ops.
+  std::map<ReplicaId, std::vector<Waiter>> m_waiters;
   std::map<ReplicaId, std::uint32_t> m_wokenBelow;
   std::uint64_t m_plannedOps = 0;
-  std::uint64_t m_wokenRuns = 0;
   std::uint64_t m_wokenOps = 0;
   std::string m_error;
   bool m_forked = false;
@@ -284,12 +314,12 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
                                                  StreamContext* stream) {
   StreamContext fresh;
   StreamContext& ctx = stream ? *stream : fresh;
-  auto decoded = decodeUpdate(update, ctx);
+  auto decoded = decodePackedUpdate(update, ctx);
   if (!decoded) return fail(decoded.error());
 
   // Cheap bounds first, before any planning: the ops this update could add at most.
   std::uint64_t offered = 0;
-  for (const WireRun& run : decoded->runs) offered += run.len;
+  for (const PackedRun& run : decoded->runs) offered += run.len;
   if (std::uint64_t{m_log->nextLv()} + offered >= kNoLv) {
     // Duplicates would not count, so this may refuse an update that repeats what is held; an
     // honest peer never sends 2^32 ops, repeated or not.
@@ -299,9 +329,9 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   }
 
   // Plan: offer each run; a run that becomes ready wakes exactly the runs waiting for its ops.
-  Planner planner(*m_log, *m_pending);
-  for (std::size_t i = 0; i < decoded->runs.size(); ++i)
-    if (!planner.offer(std::move(decoded->runs[i]), i))
+  Planner planner(*m_log, *m_pending, *decoded);
+  for (Planner::Item i = 0; i < decoded->runs.size(); ++i)
+    if (!planner.offer(i))
       return fail(planner.forked() ? Error::forked(planner.error()) : Error::corrupt(planner.error()));
 
   OpLog& log = *m_log;
@@ -317,14 +347,12 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   // What stays pending: held runs nobody woke, plus the runs still waiting at the end. Ops waiting
   // for dependencies cost memory until those arrive, which a hostile or broken peer may never
   // send: refuse an update that would leave too many waiting.
-  auto& work = planner.work();
   std::uint64_t keptOps = m_pending->ops - planner.wokenOps();
   std::uint64_t keptRuns = m_pending->runs.size() - planner.wokenRuns();
-  for (const auto& [i, missing] : planner.waiting()) {
-    (void)missing;
-    keptOps += work[i].run.len;
+  planner.forEachWaiting([&](const ReplicaId&, std::uint32_t, Planner::Item i) {
+    keptOps += planner.length(i);
     ++keptRuns;
-  }
+  });
   if (keptOps > kMaxPendingOps || keptRuns > kMaxPendingRuns)
     return fail(Error::malformed("update would leave " + std::to_string(keptOps) + " ops in " +
                                  std::to_string(keptRuns) + " runs waiting for dependencies (at most " +
@@ -334,8 +362,8 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   // Commit. Nothing below can fail.
   ctx.agents.insert(ctx.agents.end(), decoded->newAgents.begin(), decoded->newAgents.end());
   PatchCollector patches;
-  for (std::size_t i : planner.plan()) {
-    WireRun& run = work[i].run;
+  for (Planner::Item i : planner.plan()) {
+    WireRun run = planner.run(i);
     AgentIndex agent = log.addAgent(run.agent);
     assert(run.seq == log.nextSeq(agent));
     auto lvOf = [&](const WireId& id) { return log.lvOf(*log.findAgent(id.replica), id.seq); };
@@ -372,12 +400,12 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
     }
     if (bySeq.empty()) pending.waiting.erase(it);
   }
-  for (const auto& [i, missing] : planner.waiting()) {
+  planner.forEachWaiting([&](const ReplicaId& replica, std::uint32_t seq, Planner::Item i) {
     std::uint64_t id = pending.nextId++;
-    pending.ops += work[i].run.len;
-    pending.waiting[missing.replica].emplace(missing.seq, id);
-    pending.runs.emplace(id, std::move(work[i].run));
-  }
+    pending.ops += planner.length(i);
+    pending.waiting[replica].emplace(seq, id);
+    pending.runs.emplace(id, planner.run(i));
+  });
   return patches.take();
 }
 

@@ -118,7 +118,46 @@ void UpdateEncoder::add(const WireRun& run) {
   }
 }
 
-Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
+namespace {
+
+std::string_view textAt(std::span<const std::uint8_t> bytes, std::uint32_t at) {
+  return {reinterpret_cast<const char*>(bytes.data()) + at, bytes.size() - at};
+}
+
+}  // namespace
+
+WireRun PackedUpdate::unpack(const PackedRun& p) const {
+  WireRun run;
+  run.kind = p.kind;
+  run.agent = replica(p.agent);
+  run.seq = p.seq;
+  run.len = p.len;
+  if (p.kind == OpKind::Insert) {
+    run.left = p.left;
+    run.right = p.right;
+    if (p.left == WireRun::Origin::Id) run.leftId = {replica(p.leftAgent), p.leftSeq};
+    if (p.right == WireRun::Origin::Id) run.rightId = {replica(p.rightAgent), p.rightSeq};
+    const std::string_view rest = textAt(bytes, p.textAt);
+    run.text.assign(rest.substr(0, utf8::offsetOf(rest, p.len)));
+  } else {
+    run.target = {replica(p.leftAgent), p.leftSeq};
+    run.reversed = p.reversed;
+  }
+  return run;
+}
+
+void PackedUpdate::trimFront(PackedRun& run, std::uint32_t k) const {
+  run.seq += k;
+  run.len -= k;
+  if (run.kind == OpKind::Insert) {
+    run.textAt += static_cast<std::uint32_t>(utf8::offsetOf(textAt(bytes, run.textAt), k));
+    run.left = WireRun::Origin::Chained;
+  } else {
+    run.leftSeq = run.reversed ? run.leftSeq - k : run.leftSeq + k;
+  }
+}
+
+Result<PackedUpdate> decodePackedUpdate(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
   ByteReader r(bytes);
   std::uint8_t magic = 0, version = 0;
   if (!r.byte(magic) || magic != kMagic || !r.byte(version))
@@ -126,18 +165,20 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
   if (version != kVersion)
     return fail(Error::unsupportedVersion("update: format version " + std::to_string(version) +
                                           ", this build reads version 1"));
+  if (bytes.size() > 0xFFFFFFFFu)
+    return fail(Error::malformed("update: " + std::to_string(bytes.size()) + " bytes (at most 4 GiB)"));
   std::uint64_t records;
   if (!r.varint(records)) return fail(Error::malformed("update: truncated record count"));
-  // Every record takes at least three bytes (an agent definition seventeen).
+  // Every record takes at least three bytes (an agent definition seventeen): reserving for the
+  // stated count costs at most 32 / 3 bytes per byte of the update.
   if (records > r.left() / 3)
     return fail(Error::malformed("update: " + std::to_string(records) + " records in " +
                                  std::to_string(r.left()) + " bytes"));
-  DecodedUpdate out;
+  PackedUpdate out;
+  out.bytes = bytes;
+  out.stream = &stream;
   out.runs.reserve(static_cast<std::size_t>(records));
   auto agentCount = [&] { return stream.agents.size() + out.newAgents.size(); };
-  auto agentAt = [&](std::uint64_t ref) -> const ReplicaId& {
-    return ref < stream.agents.size() ? stream.agents[ref] : out.newAgents[ref - stream.agents.size()];
-  };
   auto readRef = [&](std::uint64_t& ref) { return r.varint(ref) && ref < agentCount(); };
   for (std::size_t record = 0; record < records; ++record) {
     std::uint8_t tag;
@@ -159,7 +200,7 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
     }
     if (type != kTypeInsert && type != kTypeDelete)
       return fail(Error::malformed(at(record) + "unknown record type " + std::to_string(type)));
-    WireRun run;
+    PackedRun run;
     run.kind = type == kTypeInsert ? OpKind::Insert : OpKind::Delete;
     std::uint64_t agent = tag >> 5;
     if (agent == kInlineRefs && !r.varint(agent))
@@ -167,7 +208,9 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
     if (agent >= agentCount())
       return fail(Error::malformed(at(record) + "agent reference " + std::to_string(agent) +
                                    " but only " + std::to_string(agentCount()) + " agents defined"));
-    run.agent = agentAt(agent);
+    // Every reference is below agentCount() <= kMaxAgents: it fits 16 bits.
+    static_assert(Document::kMaxAgents <= 0x10000);
+    run.agent = static_cast<std::uint16_t>(agent);
     run.len = 1;
     if (!r.u32(run.seq) || (!(tag & kFlagSingle) && !r.u32(run.len)))
       return fail(Error::malformed(at(record) + "truncated seq or length"));
@@ -175,33 +218,31 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
       return fail(Error::malformed(at(record) + "run length " + std::to_string(run.len) + " at seq " +
                                    std::to_string(run.seq) + " is out of range"));
     if (run.kind == OpKind::Insert) {
+      // An origin: 0 (none) or an agent reference + 1 and a seq.
+      auto origin = [&](WireRun::Origin& kind, std::uint16_t& ref, std::uint32_t& seq, const char* what)
+          -> std::optional<Error> {
+        std::uint64_t v;
+        if (!r.varint(v)) return Error::malformed(at(record) + "truncated " + what);
+        if (v == 0) return std::nullopt;
+        if (v - 1 >= agentCount() || !r.u32(seq)) return Error::malformed(at(record) + "bad " + what);
+        kind = WireRun::Origin::Id;
+        ref = static_cast<std::uint16_t>(v - 1);
+        return std::nullopt;
+      };
       if (tag & kFlagA) {
         if (run.seq == 0) return fail(Error::malformed(at(record) + "chained insert at seq 0"));
         run.left = WireRun::Origin::Chained;
-      } else {
-        std::uint64_t ref;
-        if (!r.varint(ref)) return fail(Error::malformed(at(record) + "truncated origin-left"));
-        if (ref > 0) {
-          if (ref - 1 >= agentCount() || !r.u32(run.leftId.seq))
-            return fail(Error::malformed(at(record) + "bad origin-left"));
-          run.left = WireRun::Origin::Id;
-          run.leftId.replica = agentAt(ref - 1);
-        }
+      } else if (auto e = origin(run.left, run.leftAgent, run.leftSeq, "origin-left")) {
+        return fail(*e);
       }
       if (tag & kFlagB) {
         if (run.left != WireRun::Origin::Chained)
           return fail(Error::malformed(at(record) + "origin-right 'as before' on an unchained insert"));
         run.right = WireRun::Origin::SameAsPrevious;
-      } else {
-        std::uint64_t ref;
-        if (!r.varint(ref)) return fail(Error::malformed(at(record) + "truncated origin-right"));
-        if (ref > 0) {
-          if (ref - 1 >= agentCount() || !r.u32(run.rightId.seq))
-            return fail(Error::malformed(at(record) + "bad origin-right"));
-          run.right = WireRun::Origin::Id;
-          run.rightId.replica = agentAt(ref - 1);
-        }
+      } else if (auto e = origin(run.right, run.rightAgent, run.rightSeq, "origin-right")) {
+        return fail(*e);
       }
+      run.textAt = static_cast<std::uint32_t>(bytes.size() - r.left());
       std::span<const std::uint8_t> text;
       if (tag & kFlagSingle) {
         std::uint8_t lead;
@@ -212,9 +253,9 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
         if (!r.varint(n) || n > r.left() || !r.bytes(static_cast<std::size_t>(n), text))
           return fail(Error::malformed(at(record) + "text of " + std::to_string(run.len) +
                                        " characters runs past the end"));
+        run.textAt = static_cast<std::uint32_t>(bytes.size() - r.left() - text.size());
       }
-      run.text.assign(reinterpret_cast<const char*>(text.data()), text.size());
-      auto count = utf8::countValid(run.text);
+      auto count = utf8::countValid({reinterpret_cast<const char*>(text.data()), text.size()});
       if (!count) return fail(Error::malformed(at(record) + "text is not valid UTF-8"));
       if (*count != run.len)
         return fail(Error::malformed(at(record) + "run of " + std::to_string(run.len) +
@@ -222,20 +263,30 @@ Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const St
     } else {
       run.reversed = (tag & kFlagA) != 0;
       if (tag & kFlagB) {
-        run.target.replica = run.agent;
+        run.leftAgent = run.agent;
       } else {
         std::uint64_t ref;
         if (!readRef(ref)) return fail(Error::malformed(at(record) + "bad target agent"));
-        run.target.replica = agentAt(ref);
+        run.leftAgent = static_cast<std::uint16_t>(ref);
       }
-      if (!r.u32(run.target.seq)) return fail(Error::malformed(at(record) + "truncated target"));
-      bool ok = run.reversed ? run.target.seq >= run.len - 1 : run.target.seq <= 0xFFFFFFFFu - run.len;
+      if (!r.u32(run.leftSeq)) return fail(Error::malformed(at(record) + "truncated target"));
+      bool ok = run.reversed ? run.leftSeq >= run.len - 1 : run.leftSeq <= 0xFFFFFFFFu - run.len;
       if (!ok) return fail(Error::malformed(at(record) + "delete targets run out of range"));
     }
-    out.runs.push_back(std::move(run));
+    out.runs.push_back(run);
   }
   if (!r.atEnd())
     return fail(Error::malformed("update: " + std::to_string(r.left()) + " bytes after the last record"));
+  return out;
+}
+
+Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
+  auto packed = decodePackedUpdate(bytes, stream);
+  if (!packed) return fail(packed.error());
+  DecodedUpdate out;
+  out.runs.reserve(packed->runs.size());
+  for (const PackedRun& run : packed->runs) out.runs.push_back(packed->unpack(run));
+  out.newAgents = std::move(packed->newAgents);
   return out;
 }
 

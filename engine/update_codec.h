@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/document.h"
@@ -64,7 +66,47 @@ struct DecodedUpdate {
   std::vector<ReplicaId> newAgents;
 };
 
+// A decoded run in 32 bytes (a WireRun is 128, plus its text): what applyUpdate plans with, so
+// an update's decoded form costs a small multiple of its bytes (FORMAT.md, "Decoding limits").
+// Replicas are references into the stream's agents followed by the update's new ones (fewer
+// than Document::kMaxAgents: 16 bits); an insert's text stays where it is in the update.
+struct PackedRun {
+  std::uint32_t seq = 0;
+  std::uint32_t len = 0;
+  std::uint32_t leftSeq = 0;   // insert: origin-left's seq (left == Id); delete: the target's
+  std::uint32_t rightSeq = 0;  // insert: origin-right's seq (right == Id)
+  std::uint32_t textAt = 0;    // insert: offset of its text in the update's bytes
+  std::uint16_t agent = 0;
+  std::uint16_t leftAgent = 0;  // insert: origin-left's replica (left == Id); delete: the target's
+  std::uint16_t rightAgent = 0;
+  OpKind kind = OpKind::Insert;
+  WireRun::Origin left = WireRun::Origin::None;
+  WireRun::Origin right = WireRun::Origin::None;
+  bool reversed = false;  // delete
+};
+static_assert(sizeof(PackedRun) == 32);
+
+// An update decoded into packed runs. Refers to the update's bytes and to the stream context it
+// was decoded on: both must outlive it, unchanged.
+struct PackedUpdate {
+  std::vector<PackedRun> runs;
+  std::vector<ReplicaId> newAgents;
+  std::span<const std::uint8_t> bytes;
+  const StreamContext* stream = nullptr;
+
+  const ReplicaId& replica(std::uint16_t ref) const {
+    return ref < stream->agents.size() ? stream->agents[ref] : newAgents[ref - stream->agents.size()];
+  }
+  // The run in wire form, its text copied out of the update.
+  WireRun unpack(const PackedRun& run) const;
+  // Drops the run's first k ops (0 < k < run.len), as WireRun trimming does.
+  void trimFront(PackedRun& run, std::uint32_t k) const;
+};
+
 // Decodes and fully validates the structure of an update. Pure: `stream` is only read.
+[[nodiscard]] Result<PackedUpdate> decodePackedUpdate(std::span<const std::uint8_t> bytes,
+                                                      const StreamContext& stream);
+// The same, every run in wire form.
 [[nodiscard]] Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes,
                                                  const StreamContext& stream);
 

@@ -204,11 +204,12 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
 
 void RoomSession::noteRoomOps(std::span<const std::uint8_t> update,
                               const engine::StreamContext& context) {
-  auto decoded = engine::decodeUpdate(update, context);
+  auto decoded = engine::decodePackedUpdate(update, context);
   if (!decoded) return;  // the document's applyUpdate reports it
   std::vector<std::pair<engine::ReplicaId, std::uint32_t>> seen;
   seen.reserve(decoded->runs.size());
-  for (const engine::WireRun& run : decoded->runs) seen.emplace_back(run.agent, run.seq + run.len);
+  for (const engine::PackedRun& run : decoded->runs)
+    seen.emplace_back(decoded->replica(run.agent), run.seq + run.len);
   m_roomVersion.mergeMax(engine::VersionVector::fromUnsorted(std::move(seen)));
 }
 
