@@ -1,7 +1,10 @@
 #include "engine/document.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
+#include <charconv>
+#include <cstdlib>
 
 #include "engine/content_tree.h"
 #include "engine/op_log.h"
@@ -9,6 +12,32 @@
 #include "engine/utf8.h"
 
 namespace quire::engine {
+
+namespace {
+std::atomic<std::uint64_t> g_maxDecompressedBytes{DecodeLimits::kDefaultMaxDecompressedBytes};
+}  // namespace
+
+std::uint64_t DecodeLimits::processMaxDecompressedBytes() {
+  return g_maxDecompressedBytes.load(std::memory_order_relaxed);
+}
+
+Result<void> DecodeLimits::setProcessMaxDecompressedMiB(std::string_view mib) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(mib.data(), mib.data() + mib.size(), n);
+  if (ec != std::errc{} || end != mib.data() + mib.size() || n < 1 || n > 65536)
+    return fail(Error::malformed("maximum document size '" + std::string(mib) +
+                                 "': expected a whole number of MiB from 1 to 65536"));
+  g_maxDecompressedBytes.store(n << 20, std::memory_order_relaxed);
+  return {};
+}
+
+Result<void> DecodeLimits::setProcessFromEnvironment() {
+  const char* mib = std::getenv("QUIRE_MAX_DOCUMENT_MIB");
+  if (mib == nullptr) return {};
+  auto set = setProcessMaxDecompressedMiB(mib);
+  if (!set) return fail(set.error().prefixed("QUIRE_MAX_DOCUMENT_MIB"));
+  return {};
+}
 
 void PatchCollector::add(Patch p) {
   const std::uint32_t length = static_cast<std::uint32_t>(utf8::count(p.inserted));

@@ -76,9 +76,18 @@ struct StreamContext {
 
 // Bounds on what decoding one document may cost (FORMAT.md, "Decoding limits").
 struct DecodeLimits {
+  static constexpr std::uint64_t kDefaultMaxDecompressedBytes = 64ull << 20;
   // A history's body (after zstd) may be at most this large; a stated size above it is refused
   // before anything is allocated.
-  std::uint64_t maxDecompressedBytes = 64ull << 20;
+  std::uint64_t maxDecompressedBytes = processMaxDecompressedBytes();
+
+  // What a default-constructed DecodeLimits holds in this process (64 MiB unless set). Set it
+  // once at start, before any thread decodes: quire and quire-cli take QUIRE_MAX_DOCUMENT_MIB.
+  static std::uint64_t processMaxDecompressedBytes();
+  // `mib`: a whole number of MiB, 1 to 65,536. On an error nothing changes.
+  [[nodiscard]] static Result<void> setProcessMaxDecompressedMiB(std::string_view mib);
+  // From the environment variable QUIRE_MAX_DOCUMENT_MIB, if it is set.
+  [[nodiscard]] static Result<void> setProcessFromEnvironment();
 };
 
 // One copy of a document. Owns its op log and its order tree. Copyable (a copy is a fork that

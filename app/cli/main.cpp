@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include "app/cli/cli_command.h"
+#include "engine/document.h"
 #include "net/tls.h"
 #include "app/cli/library_command.h"
 #include "app/cli/peer_commands.h"
@@ -68,6 +69,11 @@ int main(int argc, char** argv) {
 
   // QUIRE_TLS_CA_FILE: trust a private CA's wss:// relays and peers (net/tls.h).
   quire::net::trustExtraCertificatesFromEnvironment();
+  // QUIRE_MAX_DOCUMENT_MIB: the most a document may decode to (engine/FORMAT.md).
+  if (auto limits = quire::engine::DecodeLimits::setProcessFromEnvironment(); !limits) {
+    std::fprintf(stderr, "quire-cli: %s\n", limits.error().message().c_str());
+    return quire::app::kExitUsage;
+  }
 
   const QStringList args = QCoreApplication::arguments();
   if (args.size() < 2) {

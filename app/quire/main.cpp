@@ -13,6 +13,7 @@
 #include <QUrl>
 
 #include "app/quire/ui/app_icon.h"
+#include "engine/document.h"
 #include "app/quire/ui/main_window.h"
 #include "app/quire/ui/quit_signals.h"
 #include "app/quire/ui/single_instance.h"
@@ -86,6 +87,11 @@ int main(int argc, char** argv) {
   }
   if (parser.positionalArguments().size() > 1) {
     std::fprintf(stderr, "quire: one link at a time\n%s", kHelp);
+    return 2;
+  }
+  // QUIRE_MAX_DOCUMENT_MIB: the most a document may decode to (engine/FORMAT.md).
+  if (auto limits = quire::engine::DecodeLimits::setProcessFromEnvironment(); !limits) {
+    std::fprintf(stderr, "quire: %s\n", limits.error().message().c_str());
     return 2;
   }
   // A file named by a relative path means the same file to an editor already running elsewhere.

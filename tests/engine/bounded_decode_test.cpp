@@ -55,6 +55,24 @@ TEST_CASE("a history stating a body over the limit is refused before decompressi
   CHECK(mentions(two.error().message(), "body-size"));
 }
 
+TEST_CASE("the process-wide limit on a document's decoded bytes is set once, checked, and used",
+          "[hostile]") {
+  CHECK(DecodeLimits::processMaxDecompressedBytes() == DecodeLimits::kDefaultMaxDecompressedBytes);
+  for (const char* bad : {"", "0", "-1", "12x", "65537", "99999999999999999999999"}) {
+    auto refused = DecodeLimits::setProcessMaxDecompressedMiB(bad);
+    REQUIRE(!refused);
+    CHECK(mentions(refused.error().message(), "whole number of MiB"));
+  }
+  CHECK(DecodeLimits::processMaxDecompressedBytes() == DecodeLimits::kDefaultMaxDecompressedBytes);
+
+  REQUIRE(DecodeLimits::setProcessMaxDecompressedMiB("1"));
+  auto two = Document::decodeHistory(hostile::bombHistory(2u << 20), replicaId(1));
+  REQUIRE(DecodeLimits::setProcessMaxDecompressedMiB("64"));
+  REQUIRE(!two);
+  CHECK(mentions(two.error().message(), "over the limit of 1048576"));
+  CHECK(DecodeLimits{}.maxDecompressedBytes == DecodeLimits::kDefaultMaxDecompressedBytes);
+}
+
 TEST_CASE("a history whose zstd frame disagrees with its stated size is refused", "[hostile]") {
   auto lying = Document::decodeHistory(hostile::lyingBombHistory(8u << 20), replicaId(1));
   REQUIRE(!lying);
