@@ -130,15 +130,25 @@ void RelayServer::acceptPending() {
     m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
                   peer.toString().toStdString() + ":" + std::to_string(socket->peerPort());
     m_log("connect " + m_peers[id]);
+    // No exception may reach Qt's event loop (it would end the relay and every room with it): an
+    // allocation that fails while one message is handled closes that connection only.
     connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
-      const QByteArray utf8 = text.toUtf8();
-      beginPass();
-      hold(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
+      try {
+        const QByteArray utf8 = text.toUtf8();
+        beginPass();
+        hold(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
+      } catch (const std::exception& e) {
+        dropAfterException(id, e.what());
+      }
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray& data) {
-      const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
-      beginPass();
-      hold(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
+      try {
+        const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
+        beginPass();
+        hold(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
+      } catch (const std::exception& e) {
+        dropAfterException(id, e.what());
+      }
     });
     connect(socket, &QWebSocket::disconnected, this, [this, id, socket] {
       m_router.disconnect(id);
@@ -149,6 +159,13 @@ void RelayServer::acceptPending() {
     });
     apply(accepted.out);
   }
+}
+
+void RelayServer::dropAfterException(RelayRouter::ConnId id, const char* what) {
+  m_log("refused " + describe(id) + " after an exception: " + what);
+  if (auto it = m_sockets.find(id); it != m_sockets.end())
+    it->second->close(QWebSocketProtocol::CloseCodeBadOperation,
+                      QStringLiteral("relay could not handle the message"));
 }
 
 void RelayServer::beginPass() {

@@ -57,6 +57,8 @@ class RelayServer : public QObject {
   // Group commit: the messages read in one event-loop pass write inside one store batch, and
   // their output is held until it commits (stored before forwarded, one commit for many).
   void beginPass();
+  // Logs `what` and closes connection `id`: an exception while handling its message.
+  void dropAfterException(RelayRouter::ConnId id, const char* what);
   void hold(RelayRouter::Output out);
   void commitBatch();
   void apply(const RelayRouter::Output& out);

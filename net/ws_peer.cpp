@@ -508,10 +508,27 @@ void WsListener::acceptPending() {
   while (m_server->hasPendingConnections()) {
     QWebSocket* socket = m_server->nextPendingConnection();
     socket->setParent(this);
+    // As in WsDocument::wire: an exception while routing one connection's first frame refuses
+    // that connection and nothing else.
+    auto failed = [this, socket](const char* what) {
+      refuse(socket, QStringLiteral("could not handle a frame (%1)").arg(QString::fromUtf8(what)));
+    };
     connect(socket, &QWebSocket::binaryMessageReceived, this,
-            [this, socket](const QByteArray& first) { route(socket, first); });
+            [this, socket, failed](const QByteArray& first) {
+              try {
+                route(socket, first);
+              } catch (const std::exception& e) {
+                failed(e.what());
+              }
+            });
     connect(socket, &QWebSocket::textMessageReceived, this,
-            [this, socket](const QString& text) { answerJoin(socket, text); });
+            [this, socket, failed](const QString& text) {
+              try {
+                answerJoin(socket, text);
+              } catch (const std::exception& e) {
+                failed(e.what());
+              }
+            });
     connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
     // A socket that never asks for a room is closed, so idle connections cannot pile up.
     QTimer::singleShot(m_handshakeTimeoutMs, socket, [this, socket] {
