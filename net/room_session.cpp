@@ -84,6 +84,14 @@ void RoomSession::bad(RoomOutput& out, const std::string& why) {
   out.rejected.push_back(why);
 }
 
+void RoomSession::noteUnusable(const Error& why) {
+  // Only a format this build does not read may hold ops that another member can use: a snapshot
+  // from here would drop them. An update the engine refuses (malformed, corrupt, forked) is
+  // refused by every member alike, so it must not stop snapshots: a key holder could otherwise
+  // keep a room from ever being compacted with one poison frame.
+  if (why.code() == Error::Code::UnsupportedVersion) ++m_undecodable;
+}
+
 void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
   bad(out, why);
   if (m_options.rejected && m_current) m_options.rejected->add(*m_current);
@@ -169,6 +177,7 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
       const engine::LV before = m_doc.nextLv();
       auto patches = m_doc.applyUpdate(m.update);
       if (!patches) {
+        noteUnusable(patches.error());
         rejectStored(out, "a room update the document rejects: " + patches.error().toString());
         return;
       }
@@ -237,7 +246,7 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   auto patches = m_doc.applyUpdate(m.update, &stream.context);
   if (!patches) {
     // The stream's context no longer matches its sender's: its later frames are skipped too.
-    ++m_undecodable;
+    noteUnusable(patches.error());
     rejectStored(out, "a room update the document rejects: " + patches.error().toString());
     ++stream.nextCounter;
     return;

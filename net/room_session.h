@@ -154,6 +154,8 @@ class RoomSession {
   void bad(RoomOutput& out, const std::string& why);
   // An authenticated stored frame that the document refused: remembered, so later joins skip it.
   void rejectStored(RoomOutput& out, const std::string& why);
+  // Counts an update the document refused if it may hold ops that another member can use.
+  void noteUnusable(const Error& why);
   void end(RoomOutput& out, std::string reason);
 
   engine::Document& m_doc;
@@ -180,7 +182,7 @@ class RoomSession {
   std::size_t m_badFrames = 0;
   std::size_t m_skippedRejected = 0;
   std::optional<RejectedFrames::Digest> m_current;  // digest of the stored frame being handled
-  std::size_t m_undecodable = 0;  // authenticated frames that could not be used
+  std::size_t m_undecodable = 0;  // authenticated frames that another member may use
   std::string m_lastBad;
   PresenceGate m_presence;
   std::optional<Presence> m_localPresence;

@@ -566,6 +566,42 @@ TEST_CASE("a poison frame stored by a key holder is refused, remembered and skip
   CHECK(r.doc(1).text() == "> honest text");
 }
 
+TEST_CASE("a poison frame does not stop a room's members from compacting it", "[room][hostile]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 8;
+  r.goOnline(0);
+  r.goOnline(1);
+  r.run();
+
+  // A key holder stores updates every member must refuse, on a stream of its own and as a plain
+  // update.
+  auto conn = r.router.connect("10.0.0.9", 0).conn;
+  const RoomId room = roomIdOf(r.key);
+  r.router.receiveText(conn, joinLine(room), 0);
+  Message onStream;
+  onStream.kind = FrameKind::RoomOps;
+  onStream.stream = 77;
+  onStream.counter = 0;
+  onStream.update = test::hostile::seqOverflowUpdate();
+  Message plain;
+  plain.kind = FrameKind::Update;
+  plain.update = test::hostile::lvOverflowUpdate();
+  for (const Message& m : {onStream, plain})
+    r.fromRelay(r.router.receiveBinary(conn, encodeFrame(r.key, room, m), 0));
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 2);
+  CHECK(r.members[1].session->badFrames() == 2);
+
+  // Typing on: the room is compacted as if the frames had never come.
+  for (int i = 0; i < 40; ++i) {
+    r.type(static_cast<std::size_t>(i % 2), 0, "x");
+    r.run();
+  }
+  CHECK(r.members[0].session->snapshotsStored() + r.members[1].session->snapshotsStored() > 0);
+  requireConverged(r);
+  CHECK(r.doc(0).text() == std::string(40, 'x'));
+}
+
 TEST_CASE("a forged duplicate stored in a room is refused by every member, who all keep one version", "[room][hostile][fork]") {
   Room r(2);
   r.options.snapshotAfterItems = 0;
