@@ -1,0 +1,118 @@
+// Rooms with a key holder that stores frames every member must refuse: poison updates, a
+// forged duplicate. Each is dropped, remembered and skipped on the next join, and the room goes
+// on converging and compacting (PROTOCOL.md, "Hostile frames").
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "engine/document.h"
+#include "net/relay_router.h"
+#include "net/room_session.h"
+#include "tests/net/room_fixture.h"
+#include "tests/support/hostile_inputs.h"
+
+using namespace quire;
+using namespace quire::net;
+using namespace quire::net::test_room;
+
+TEST_CASE("a poison frame stored by a key holder is refused, remembered and skipped on rejoin", "[room][hostile]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 0;
+  RejectedFrames remembered[2];
+  onlineRemembering(r, 0, remembered[0]);
+  r.type(0, 0, "honest");
+  r.run();
+
+  // An attacker that holds the key stores updates the document must refuse.
+  for (const auto& poison : {test::hostile::seqOverflowUpdate(), test::hostile::lvOverflowUpdate()}) {
+    Message m;
+    m.kind = FrameKind::Update;
+    m.update = poison;
+    storeFromOutsider(r, m);
+  }
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 2);  // dropped live, never a reason to leave
+  CHECK(remembered[0].size() == 2);
+
+  // A newcomer meets them in the replay, refuses them and remembers them...
+  onlineRemembering(r, 1, remembered[1]);
+  CHECK(r.members[1].session->badFrames() == 2);
+  CHECK(remembered[1].size() == 2);
+  r.type(1, 6, " text");
+  r.run();
+  // ... and on every later join skips them without decoding.
+  r.goOffline(1);
+  onlineRemembering(r, 1, remembered[1]);
+  CHECK(r.members[1].session->framesSkippedAsRejected() == 2);
+  CHECK(r.members[1].session->badFrames() == 0);
+  r.type(0, 0, "> ");
+  r.run();
+  requireConverged(r);
+  CHECK(r.doc(1).text() == "> honest text");
+}
+
+TEST_CASE("a poison frame does not stop a room's members from compacting it", "[room][hostile]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 8;
+  r.goOnline(0);
+  r.goOnline(1);
+  r.run();
+
+  // A key holder stores updates every member must refuse, on a stream of its own and as a plain
+  // update.
+  Message onStream;
+  onStream.kind = FrameKind::RoomOps;
+  onStream.stream = 77;
+  onStream.counter = 0;
+  onStream.update = test::hostile::seqOverflowUpdate();
+  Message plain;
+  plain.kind = FrameKind::Update;
+  plain.update = test::hostile::lvOverflowUpdate();
+  for (const Message& m : {onStream, plain}) storeFromOutsider(r, m);
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 2);
+  CHECK(r.members[1].session->badFrames() == 2);
+
+  // Typing on: the room is compacted as if the frames had never come.
+  for (int i = 0; i < 40; ++i) {
+    r.type(static_cast<std::size_t>(i % 2), 0, "x");
+    r.run();
+  }
+  CHECK(r.members[0].session->snapshotsStored() + r.members[1].session->snapshotsStored() > 0);
+  requireConverged(r);
+  CHECK(r.doc(0).text() == std::string(40, 'x'));
+}
+
+TEST_CASE("a forged duplicate stored in a room is refused by every member, who all keep one version", "[room][hostile][fork]") {
+  Room r(2);
+  r.options.snapshotAfterItems = 0;
+  RejectedFrames remembered[2];
+  onlineRemembering(r, 0, remembered[0]);
+  r.type(0, 0, "honest");
+  r.run();
+
+  // A key holder stores other ops under member 0's ids (its seqs 0..5).
+  engine::Document forger(r.doc(0).localReplica());
+  REQUIRE(forger.insert(0, "FORGED"));
+  Message m;
+  m.kind = FrameKind::Update;
+  m.update = forger.encodeUpdateSince({});
+  storeFromOutsider(r, m);
+  r.run();
+  CHECK(r.members[0].session->badFrames() == 1);
+  CHECK_THAT(r.members[0].session->lastBadFrame(), Catch::Contains("forked"));
+  CHECK(remembered[0].size() == 1);
+
+  // A newcomer replays the room in the relay's order: the genuine ops first, then the forgery,
+  // which it refuses too. Both keep the same version; later joins skip the frame.
+  onlineRemembering(r, 1, remembered[1]);
+  CHECK(r.members[1].session->badFrames() == 1);
+  CHECK(r.doc(1).text() == "honest");
+  r.type(1, 6, "!");
+  r.run();
+  r.goOffline(1);
+  onlineRemembering(r, 1, remembered[1]);
+  CHECK(r.members[1].session->framesSkippedAsRejected() == 1);
+  requireConverged(r);
+  CHECK(r.doc(0).text() == "honest!");
+}
