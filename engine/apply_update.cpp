@@ -194,10 +194,10 @@ class Planner {
   const std::vector<Item>& plan() const { return m_plan; }
   // Item `i` in wire form.
   WireRun run(Item i) const {
-    return i < m_updateRuns ? m_update.unpack(m_update.runs[i]) : m_woken[i - m_updateRuns].run;
+    return i < m_updateRuns ? m_update.unpack(m_update.runs[i]) : m_woken[i - m_updateRuns];
   }
   std::uint32_t length(Item i) const {
-    return i < m_updateRuns ? m_update.runs[i].len : m_woken[i - m_updateRuns].run.len;
+    return i < m_updateRuns ? m_update.runs[i].len : m_woken[i - m_updateRuns].len;
   }
   const std::string& error() const { return m_error; }
   // The error is a fork: a run differs from held ops with the same ids.
@@ -222,10 +222,6 @@ class Planner {
     Item item;
     bool operator>(const Waiter& o) const { return seq > o.seq; }
   };
-  struct Woken {
-    WireRun run;
-    std::uint64_t id;  // in PendingRuns
-  };
 
   bool settle(Item first) {
     std::deque<Item> queue{first};
@@ -241,7 +237,7 @@ class Planner {
         if (i < m_updateRuns)
           m_update.trimFront(m_update.runs[i], run.seq - offered);
         else
-          m_woken[i - m_updateRuns].run = run;
+          m_woken[i - m_updateRuns] = run;
       }
       switch (state) {
         case Readiness::Duplicate: break;
@@ -285,7 +281,7 @@ class Planner {
       std::uint32_t& below = m_wokenBelow[replica];
       for (auto w = it->second.lower_bound(below); w != it->second.end() && w->first < next; ++w) {
         const WireRun& run = m_held.runs.at(w->second);
-        m_woken.push_back({run, w->second});
+        m_woken.push_back(run);
         m_wokenOps += run.len;
         queue.push_back(m_updateRuns + static_cast<Item>(m_woken.size() - 1));
       }
@@ -297,7 +293,7 @@ class Planner {
   const PendingRuns& m_held;
   PackedUpdate& m_update;
   const Item m_updateRuns;
-  std::vector<Woken> m_woken;
+  std::vector<WireRun> m_woken;  // held runs woken, in the order they were
   std::vector<Item> m_plan;
   // replica -> a min-heap by seq of the items waiting for one of its ops.
   std::map<ReplicaId, std::vector<Waiter>> m_waiters;
