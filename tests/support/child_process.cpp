@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <fcntl.h>
@@ -137,7 +138,25 @@ int ChildProcess::exitCode(int status) {
   return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void ChildProcess::sampleMemory() {
+  if (m_pid <= 0) return;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(m_pid));
+  std::FILE* status = std::fopen(path, "r");
+  if (status == nullptr) return;
+  char line[256];
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    long kib = 0;
+    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) {
+      m_peakRssKib = std::max(m_peakRssKib, kib);
+      break;
+    }
+  }
+  std::fclose(status);
+}
+
 bool ChildProcess::pump(int ms) {
+  sampleMemory();
   pollfd p[2];
   int* fds[2];
   nfds_t n = 0;

@@ -65,6 +65,13 @@ class ChildProcess {
   // Exit code for a wait status, or -1 if the child did not exit normally.
   static int exitCode(int status);
 
+  // The largest peak resident set size (VmHWM in /proc/PID/status, KiB) seen while the child
+  // ran; -1 if it was never read. It is read whenever the test reads the child's output or
+  // polls it (readLine, waitUntil, ...), so a child that is polled until it exits is covered but
+  // for its last few milliseconds. (getrusage's ru_maxrss of a reaped child would be exact, but
+  // posix_spawn's vfork makes it include the test process's own peak.)
+  long peakRssKib() const { return m_peakRssKib; }
+
   // Stdout not yet taken by readLine, and everything read from the stderr pipe.
   const std::string& out() const { return m_stdout; }
   const std::string& err() const { return m_stderr; }
@@ -73,6 +80,7 @@ class ChildProcess {
   // Reads what is available within `ms`. False if nothing was read and no pipe ended.
   bool pump(int ms);
   bool reap(bool block);
+  void sampleMemory();
   void drain();
 
   pid_t m_pid = -1;
@@ -80,6 +88,7 @@ class ChildProcess {
   int m_out = -1;
   int m_err = -1;
   int m_status = -1;
+  long m_peakRssKib = -1;
   Clock::time_point m_startedAt;
   std::string m_stdout;
   std::string m_stderr;

@@ -233,6 +233,18 @@ std::vector<std::uint8_t> reversedChainUpdate(std::uint32_t depth) {
   return updateOf(std::uint64_t{depth} + 1, body);
 }
 
+std::vector<std::uint8_t> orphanChainUpdate(std::uint32_t depth) {
+  std::vector<std::uint8_t> body;
+  ByteWriter w(body);
+  agentDef(w, attackerReplica(0x3D00));
+  for (std::uint32_t s = depth; s-- > 1;) {
+    tagWithRef(w, kInsert | kSingle | kChainedLeft | kRightAsBefore, 0);
+    w.varint(s);
+    w.byte(static_cast<std::uint8_t>(kAttackChar));
+  }
+  return updateOf(depth, body);
+}
+
 std::vector<std::uint8_t> truncatedUpdate(std::uint32_t records, std::size_t keepBytes) {
   std::vector<std::uint8_t> body;
   ByteWriter w(body);

@@ -69,6 +69,9 @@ std::vector<std::uint8_t> manyAuthorsUpdate(std::uint32_t authors = kManyAuthors
 // inserts by one author, each chained to the one before, sent deepest first (seq depth-1 first,
 // seq 0 last), so a decoder that orders runs by rescanning makes `depth` passes.
 std::vector<std::uint8_t> reversedChainUpdate(std::uint32_t depth = 20'000);
+// (d) The same chain without its root (seq 0 never comes): every run must wait for the one
+// before it. Past Document::kMaxPendingRuns (65,536) waiting runs the update is refused whole.
+std::vector<std::uint8_t> orphanChainUpdate(std::uint32_t depth = 70'000);
 // (d) A self-contained update of `records` one-character inserts (one author), cut after
 // `keepBytes` bytes (the record count still announces them all).
 std::vector<std::uint8_t> truncatedUpdate(std::uint32_t records = 4096, std::size_t keepBytes = 9000);
