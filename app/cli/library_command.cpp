@@ -122,7 +122,8 @@ int runCatCommand(const QStringList& args) {
       "Usage: quire-cli cat [--db PATH] DOC\n"
       "\n"
       "Prints the text of DOC (id, id prefix of at least 4 digits, or title) exactly as it is,\n"
-      "with no newline added.\n"
+      "with no newline added. A stored update that does not decode is skipped with a warning on\n"
+      "stderr naming its row (as 'open', 'serve' and 'type' do); the rest is printed.\n"
       "\n"
       "Options:\n");
   LibraryCommandLine line("cat", help.c_str(), {"DOC"});
@@ -131,7 +132,7 @@ int runCatCommand(const QStringList& args) {
   if (!store) return kExitFailure;
   const auto id = resolveDocument(*store, line.positional(0));
   if (!id) return kExitFailure;
-  auto doc = store->load(*id);
+  auto doc = loadDocument(*store, *id);
   if (!doc) return reportFailure(doc.error().toString());
   const std::string text = doc->text();
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {

@@ -70,7 +70,7 @@ int runOpenCommand(const QStringList& args) {
   if (known) {
     auto storedKey = store->key(id);
     if (!storedKey) return reportFailure(storedKey.error().toString());
-    auto doc = store->load(id);
+    auto doc = loadDocument(*store, id);
     if (!doc) return reportFailure(doc.error().toString());
     if (*storedKey != toStorageKey(link->key)) {
       if (doc->opCount() != 0) {

@@ -95,7 +95,7 @@ int runServeCommand(const QStringList& args) {
   net::WsListener listener;
   std::vector<std::unique_ptr<LivePeer>> served;
   for (const storage::DocumentId& id : ids) {
-    auto doc = store->load(id);
+    auto doc = loadDocument(*store, id);
     if (!doc) return reportFailure(doc.error().toString());
     auto key = store->key(id);
     if (!key) return reportFailure(key.error().toString());

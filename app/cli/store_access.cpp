@@ -87,6 +87,17 @@ std::unique_ptr<storage::DocumentStore> LibraryCommandLine::openStore(
   return std::move(*store);
 }
 
+Result<engine::Document> loadDocument(storage::DocumentStore& store,
+                                      const storage::DocumentId& id) {
+  std::vector<Error> skipped;
+  auto doc = store.loadSkippingDamaged(id, skipped);
+  for (const Error& e : skipped) {
+    std::fprintf(stderr, "quire-cli: warning: skipped a stored update that does not decode: %s\n",
+                 e.toString().c_str());
+  }
+  return doc;
+}
+
 std::optional<storage::DocumentId> resolveDocument(storage::DocumentStore& store,
                                                    const QString& doc) {
   auto id = store.resolve(doc.toStdString());

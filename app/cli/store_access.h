@@ -56,6 +56,14 @@ class LibraryCommandLine {
   QCommandLineOption m_helpOption;
 };
 
+// Loads document `id` for a command, as the editor does: a stored row that does not decode (a
+// poison update an earlier version stored, or a damaged one) is skipped, each one reported on
+// stderr as "quire-cli: warning: skipped a stored update that does not decode: ..." naming the
+// document and row, and everything else loads (storage/SCHEMA.md, "Damaged rows"; the row
+// stays stored). Fails only when SQLite cannot read the document.
+[[nodiscard]] Result<engine::Document> loadDocument(storage::DocumentStore& store,
+                                                    const storage::DocumentId& id);
+
 // Resolves DOC (id, id prefix or title) in `store`; on failure reports it on stderr and returns
 // empty.
 std::optional<storage::DocumentId> resolveDocument(storage::DocumentStore& store,

@@ -140,7 +140,7 @@ int runTypeCommand(const QStringList& args) {
   if (!store) return kExitFailure;
   const auto id = resolveDocument(*store, line.positional(0));
   if (!id) return kExitFailure;
-  auto doc = store->load(*id);
+  auto doc = loadDocument(*store, *id);
   if (!doc) return reportFailure(doc.error().toString());
   auto routes = store->routes(*id);
   if (!routes) return reportFailure(routes.error().toString());
