@@ -136,16 +136,11 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
   RoomOutput out;
   out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
   if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
-  auto decoded = decodeFrame(m_key, m_room, frame);
-  if (!decoded) {
-    const bool unauthenticated = decoded.error().code() == Error::Code::Crypto ||
-                                 frame.empty() || frame.size() > kMaxFrameBytes;
-    bad(out, unauthenticated ? "a frame failed authentication" : decoded.error().toString());
-    return out;
-  }
   const bool stored = !isTransientFrame(frame);
   m_current.reset();
   if (stored && m_options.rejected) {
+    // Looked up before anything is decrypted: a poison frame the relay replays on every join
+    // (up to 64 MiB) then costs one hash of its bytes, not another decryption.
     m_current = RejectedFrames::digestOf(frame);
     if (m_phase == Phase::Replaying && m_options.rejected->contains(*m_current)) {
       // Rejected on an earlier join and replayed again: not decoded again.
@@ -153,6 +148,22 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
       ++m_items;
       return out;
     }
+  }
+  auto decoded = decodeFrame(m_key, m_room, frame);
+  if (!decoded) {
+    const Error::Code code = decoded.error().code();
+    const bool unauthenticated =
+        code == Error::Code::Crypto || frame.empty() || frame.size() > kMaxFrameBytes;
+    if (unauthenticated) {
+      bad(out, "a frame failed authentication");
+    } else if (code == Error::Code::Malformed) {
+      // It opened, so a key holder sealed a plaintext that is no message: remembered like any
+      // frame the document refuses.
+      rejectStored(out, decoded.error().toString());
+    } else {
+      bad(out, decoded.error().toString());  // a newer format: not this build's to judge
+    }
+    return out;
   }
   if (stored) {
     ++m_items;
@@ -271,16 +282,24 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
       in.lastActive = m_items;
     }
   }
-  m_roomVersion.mergeMax(m.version);
-  if (m_doc.version().includes(m.version)) return;  // nothing new (a periodic snapshot, live)
+  if (m_doc.version().includes(m.version)) {
+    // Nothing new (a periodic snapshot, live; a rejoin): taken as the room's without decoding.
+    m_roomVersion.mergeMax(m.version);
+    return;
+  }
 
+  // Beyond that, the snapshot counts as held by the room only as far as its history bears out
+  // and once the document took it: a refused snapshot claiming a version it lacks must not stop
+  // this copy from sending the room what it lacks (offline keystrokes would never reach it).
   auto snapshot = engine::Document::decodeHistory(m.update, m_doc.localReplica(), m_options.limits);
   if (!snapshot) {
     rejectStored(out, "a snapshot that does not decode: " + snapshot.error().toString());
     return;
   }
+  const engine::VersionVector held = snapshot->version();
   if (m_doc.opCount() == 0 && m_doc.pendingOpCount() == 0) {
     // The usual join by link: take the snapshot as it is instead of merging into nothing.
+    m_roomVersion.mergeMax(held);
     m_doc = std::move(*snapshot);
     out.replaced = true;
     out.newOpsFrom = 0;
@@ -294,6 +313,7 @@ void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
     rejectStored(out, "a snapshot the document rejects: " + patches.error().toString());
     return;
   }
+  m_roomVersion.mergeMax(held);
   out.patches = std::move(*patches);
   out.newOpsFrom = before;
   out.newOpsTo = m_doc.nextLv();

@@ -275,6 +275,12 @@ void WsDocument::receiveText(PeerId peer, const QString& text) {
       emit joinProgress(it->second.total, it->second.total);
       m_replays.erase(it);
     }
+    // Frames an earlier join of this document rejected were replayed and skipped undecoded
+    // (PROTOCOL.md, "Hostile frames"): say so once per join, as the drops were said.
+    if (const RoomSession* session = m_hub.room(peer); session && session->framesSkippedAsRejected() > 0)
+      qCInfo(lcSync).noquote() << "skipped" << session->framesSkippedAsRejected()
+                               << "stored frames from" << peerName(peer)
+                               << "that an earlier join rejected, without decoding them";
   }
   handle(std::move(out));
   if (joined) {
