@@ -79,10 +79,11 @@ struct AttackPlan {
 //  4. Each peer types offline, then online again with a fresh `type` (which joins anew and
 //     meets the stored frames once more); A and B must see each other's keystrokes live.
 // Checks: every honest process (relay included) exits 0 when stopped (or by itself) and stays
-// under plan.rssBoundMiB; A's and B's final texts are identical and hold every keystroke (and
+// under plan.rssBoundMiB (the relay: relayRssBoundMiB); A's and B's final texts are identical and hold every keystroke (and
 // nothing else but plan.acceptedText); the direct connection was closed with a reason that A
-// logged; A and B each logged every relay frame as dropped, and on the rejoin logged the
-// remembered ones as skipped and dropped nothing again but the frames that do not open.
+// logged; A, B and the typists each logged every relay frame as dropped (the fresh typists of
+// step 4 too), and on the rejoin A and B logged the remembered ones as skipped and dropped
+// nothing again but the frames that do not open.
 void runAttack(const AttackPlan& plan);
 
 // quire-relay with its default limits (1 MiB frames): sends `frame` to a room of a relay of its
