@@ -129,6 +129,12 @@ std::size_t RelayRouter::memberCount(const RelayRoomKey& room) const {
   return it == m_rooms.end() ? 0 : it->second.members.size();
 }
 
+std::size_t RelayRouter::largestNextMessage(ConnId conn) const {
+  auto it = m_conns.find(conn);
+  const bool snapshot = it != m_conns.end() && it->second.pendingSnapshot.has_value();
+  return snapshot ? std::max(m_limits.maxFrameBytes, m_limits.maxRoomBytes) : m_limits.maxFrameBytes;
+}
+
 RelayRouter::Conn* RelayRouter::live(ConnId conn) {
   auto it = m_conns.find(conn);
   if (it == m_conns.end() || it->second.closing) return nullptr;

@@ -138,6 +138,10 @@ class RelayRouter {
   // Closes connections silent for longer than the idle timeout.
   Output expireIdle(std::int64_t nowMs);
 
+  // The largest message `conn` may send next: maxFrameBytes, or maxRoomBytes right after
+  // "snapshot N" (its blob). The server sets its socket's limit to it, so a larger message is
+  // refused as its first fragment arrives instead of being read whole (PROTOCOL.md, "Limits").
+  std::size_t largestNextMessage(ConnId conn) const;
   const RelayLimits& limits() const { return m_limits; }
   RelayStore& store() { return m_store; }
   std::size_t connectionCount() const { return m_conns.size(); }

@@ -118,39 +118,41 @@ std::string RelayServer::describe(RelayRouter::ConnId id) const {
 void RelayServer::acceptPending() {
   while (QWebSocket* socket = m_server->nextPendingConnection()) {
     socket->setParent(this);
-    // A memory guard only: the router checks the exact limits and gives the reason. Snapshots
-    // may be as large as a room's quota.
-    const RelayLimits& limits = m_router.limits();
-    socket->setMaxAllowedIncomingMessageSize(
-        std::max<quint64>(limits.maxFrameBytes, limits.maxRoomBytes) + 1);
     const QHostAddress peer = socket->peerAddress();
     const RelayRouter::Connected accepted = m_router.connect(hostKey(peer), now());
     const RelayRouter::ConnId id = accepted.conn;
+    limitNextMessage(id, socket);
     m_sockets[id] = socket;
     m_peers[id] = std::string("#").append(std::to_string(id)) + " " +
                   peer.toString().toStdString() + ":" + std::to_string(socket->peerPort());
     m_log("connect " + m_peers[id]);
     // No exception may reach Qt's event loop (it would end the relay and every room with it): an
     // allocation that fails while one message is handled closes that connection only.
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString& text) {
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, id, socket](const QString& text) {
       try {
         const QByteArray utf8 = text.toUtf8();
         beginPass();
         hold(m_router.receiveText(id, std::string_view(utf8.constData(), utf8.size()), now()));
+        limitNextMessage(id, socket);
       } catch (const std::exception& e) {
         dropAfterException(id, e.what());
       }
     });
-    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray& data) {
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id, socket](const QByteArray& data) {
       try {
         const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
         beginPass();
         hold(m_router.receiveBinary(id, {begin, static_cast<std::size_t>(data.size())}, now()));
+        limitNextMessage(id, socket);
       } catch (const std::exception& e) {
         dropAfterException(id, e.what());
       }
     });
     connect(socket, &QWebSocket::disconnected, this, [this, id, socket] {
+      if (socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
+        m_log("refused " + describe(id) + ": message too large (limit " +
+              std::to_string(m_router.largestNextMessage(id)) + " bytes), closed unread");
+      }
       m_router.disconnect(id);
       m_log("disconnect " + describe(id));
       m_sockets.erase(id);
@@ -159,6 +161,15 @@ void RelayServer::acceptPending() {
     });
     apply(accepted.out);
   }
+}
+
+void RelayServer::limitNextMessage(RelayRouter::ConnId id, QWebSocket* socket) {
+  // Qt closes with 1009 ("Received message is too big.") as soon as the fragments read so far
+  // pass the limit, so a hostile 64 MiB message is never read whole. The router checks the same
+  // limit again and names the sizes ("frame too large") for anything that still gets through.
+  const quint64 limit = m_router.largestNextMessage(id);
+  socket->setMaxAllowedIncomingMessageSize(limit);
+  socket->setMaxAllowedIncomingFrameSize(limit);
 }
 
 void RelayServer::dropAfterException(RelayRouter::ConnId id, const char* what) {

@@ -57,6 +57,8 @@ class RelayServer : public QObject {
   // Group commit: the messages read in one event-loop pass write inside one store batch, and
   // their output is held until it commits (stored before forwarded, one commit for many).
   void beginPass();
+  // Sets the socket's message limit to what `id` may send next (the router's limit).
+  void limitNextMessage(RelayRouter::ConnId id, QWebSocket* socket);
   // Logs `what` and closes connection `id`: an exception while handling its message.
   void dropAfterException(RelayRouter::ConnId id, const char* what);
   void hold(RelayRouter::Output out);

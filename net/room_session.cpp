@@ -94,7 +94,8 @@ void RoomSession::noteUnusable(const Error& why) {
 
 void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
   bad(out, why);
-  if (m_options.rejected && m_current) m_options.rejected->add(*m_current);
+  if (m_options.rejected && !m_current.empty())
+    m_options.rejected->add(RejectedFrames::digestOf(m_current));
 }
 
 RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) {
@@ -137,12 +138,16 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
   out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
   if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
   const bool stored = !isTransientFrame(frame);
-  m_current.reset();
-  if (stored && m_options.rejected) {
+  m_current = stored ? frame : std::span<const std::uint8_t>{};
+  struct Forget {  // `frame` is only lent for this call
+    std::span<const std::uint8_t>& current;
+    ~Forget() { current = {}; }
+  } forget{m_current};
+  if (stored && m_options.rejected && m_phase == Phase::Replaying) {
     // Looked up before anything is decrypted: a poison frame the relay replays on every join
-    // (up to 64 MiB) then costs one hash of its bytes, not another decryption.
-    m_current = RejectedFrames::digestOf(frame);
-    if (m_phase == Phase::Replaying && m_options.rejected->contains(*m_current)) {
+    // (up to 64 MiB) then costs one hash of its bytes, not another decryption. A live frame is
+    // new to this copy (the relay gave it a new seq): it is hashed only if it is refused.
+    if (m_options.rejected->contains(RejectedFrames::digestOf(frame))) {
       // Rejected on an earlier join and replayed again: not decoded again.
       ++m_skippedRejected;
       ++m_items;

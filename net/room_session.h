@@ -181,7 +181,9 @@ class RoomSession {
   std::size_t m_snapshotsStored = 0;
   std::size_t m_badFrames = 0;
   std::size_t m_skippedRejected = 0;
-  std::optional<RejectedFrames::Digest> m_current;  // digest of the stored frame being handled
+  // The stored frame being handled (empty if none): its digest is taken only to look it up
+  // while replaying and to remember it once refused, so a live frame is hashed only if refused.
+  std::span<const std::uint8_t> m_current;
   std::size_t m_undecodable = 0;  // authenticated frames that another member may use
   std::string m_lastBad;
   PresenceGate m_presence;

@@ -9,6 +9,7 @@
 
 #include "app/cli/cli_command.h"
 #include "engine/document.h"
+#include "net/heap_tuning.h"
 #include "net/tls.h"
 #include "app/cli/library_command.h"
 #include "app/cli/peer_commands.h"
@@ -63,6 +64,8 @@ void printHelp(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Frame-sized buffers reuse heap memory instead of fresh pages (net/heap_tuning.h).
+  quire::net::tuneHeapForFrames();
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName(QStringLiteral("quire-cli"));
   QCoreApplication::setApplicationVersion(QStringLiteral(QUIRE_VERSION));

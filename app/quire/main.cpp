@@ -19,6 +19,7 @@
 #include "app/quire/ui/single_instance.h"
 #include "app/quire/ui/workspace.h"
 #include "net/crypto.h"
+#include "net/heap_tuning.h"
 #include "net/tls.h"
 #include "quire/version.h"
 
@@ -48,6 +49,8 @@ QString defaultDatabasePath() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Frame-sized buffers reuse heap memory instead of fresh pages (net/heap_tuning.h).
+  quire::net::tuneHeapForFrames();
   // Names first: QStandardPaths and QSettings read them. No organization, so the data folder
   // is ~/.local/share/quire (toolchain.md).
   QCoreApplication::setApplicationName(QStringLiteral("quire"));

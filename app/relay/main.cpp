@@ -20,6 +20,7 @@
 
 #include "app/relay/sqlite_relay_store.h"
 #include "engine/result.h"
+#include "net/heap_tuning.h"
 #include "net/relay_router.h"
 #include "net/relay_server.h"
 #include "net/tls.h"
@@ -157,6 +158,8 @@ std::optional<qulonglong> positive(const Settings& settings, const QString& name
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Frame-sized buffers reuse heap memory instead of fresh pages (net/heap_tuning.h).
+  quire::net::tuneHeapForFrames();
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName(QStringLiteral("quire-relay"));
   QCoreApplication::setApplicationVersion(QStringLiteral(QUIRE_VERSION));

@@ -339,7 +339,7 @@ int runHostileBench(const BenchOptions& options) {
   // ---- The attack through the relay.
   AttackConfig attack;
   attack.runs = options.runs;
-  attack.keystrokesPerPeer = options.quick ? 30 : 90;
+  attack.keystrokesPerPeer = options.quick ? 30 : 300;
   attack.drainTimeoutMs = options.quick ? 10'000 : 15'000;
   std::printf("\nattack: %d honest peers type %d keystrokes each at 30/s through quire-relay on "
               "127.0.0.1, quiet, then while an attacker sends one hostile frame every 100 ms; "

@@ -86,10 +86,10 @@ struct AttackPlan {
 // nothing again but the frames that do not open.
 void runAttack(const AttackPlan& plan);
 
-// quire-relay with its default limits (1 MiB frames): sends `frame` to a room of a relay of its
-// own and returns the reason the relay closed the connection with; checks that nothing was
-// stored and that the relay exits 0 when stopped.
-std::string closeReasonFromDefaultRelay(const QByteArray& frame);
+// quire-relay with its default limits (1 MiB frames): sends `frame` (over 1 MiB) to a room of a
+// relay of its own and checks that the relay refused it unread (close code 1009, its log naming
+// the limit), stored nothing, stayed small and exits 0 when stopped.
+void checkDefaultRelayRefuses(const QByteArray& frame);
 
 // Helpers for plans.
 QByteArray toQt(const std::vector<std::uint8_t>& bytes);

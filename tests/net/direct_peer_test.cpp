@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QUrl>
 
@@ -25,11 +24,13 @@
 #include "net/ws_peer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/ws_test_client.h"
 
 namespace {
 
 using quire::test::ChildProcess;
 using quire::test::TempDir;
+using quire::test::spinUntil;
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kChildLimit = std::chrono::seconds(20);
@@ -66,24 +67,6 @@ std::string trimmed(std::string s) {
 const std::string kText =
     "Direct peers need no relay: caf\xC3\xA9, na\xC3\xAFve, \xE2\x9C\x93, \xF0\x9F\x93\x9D.\n"
     "A second line, so the document is more than one keystroke long.\n";
-
-void ensureApp() {
-  static int argc = 1;
-  static char name[] = "quire_net_tests";
-  static char* argv[] = {name, nullptr};
-  if (QCoreApplication::instance() == nullptr) new QCoreApplication(argc, argv);
-}
-
-// Runs the event loop until `done` or `timeoutMs` passed. Returns done().
-template <typename Pred>
-bool spinUntil(Pred done, int timeoutMs = 5000) {
-  QElapsedTimer timer;
-  timer.start();
-  while (!done() && timer.elapsed() < timeoutMs) {
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-  }
-  return done();
-}
 
 }  // namespace
 
@@ -169,7 +152,7 @@ TEST_CASE("quire-cli join fetches a served document over a direct WebSocket and 
 
 TEST_CASE("ws_peer syncs a document and a live edit between two WsDocuments in-process",
           "[net][peers]") {
-  ensureApp();
+  quire::test::ensureCoreApp();
   REQUIRE(quire::net::initCrypto().has_value());
   const quire::net::DocKey key = quire::net::generateKey();
   quire::engine::ReplicaId a{};

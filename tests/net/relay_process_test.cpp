@@ -8,9 +8,6 @@
 #include <vector>
 
 #include <QCoreApplication>
-#include <QElapsedTimer>
-#include <QUrl>
-#include <QWebSocket>
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sqlite3.h>
@@ -18,12 +15,15 @@
 #include <unistd.h>
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/ws_test_client.h"
 
 namespace {
 
 using quire::test::ChildOptions;
 using quire::test::ChildProcess;
 using quire::test::TempDir;
+using Client = quire::test::WsTestClient;
+using quire::test::spinUntil;
 
 using Clock = std::chrono::steady_clock;
 
@@ -55,52 +55,6 @@ int terminate(ChildProcess& relay, int ms) {
   return WIFEXITED(*status) ? WEXITSTATUS(*status) : -100 - WTERMSIG(*status);
 }
 
-void ensureApp() {
-  static int argc = 1;
-  static char name[] = "quire_net_tests";
-  static char* argv[] = {name, nullptr};
-  if (QCoreApplication::instance() == nullptr) new QCoreApplication(argc, argv);
-}
-
-template <typename Pred>
-bool spinUntil(Pred done, int timeoutMs = 5000) {
-  QElapsedTimer timer;
-  timer.start();
-  while (!done() && timer.elapsed() < timeoutMs)
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-  return done();
-}
-
-// A raw relay client: records what it is sent, binary as-is and text prefixed with "T:".
-struct Client {
-  std::vector<std::string> got;
-  bool disconnected = false;
-  QString closeReason;
-  // Declared last, so destroyed first: a QWebSocket that is still connected closes in its
-  // destructor and emits disconnected, whose handler below writes into this Client's members,
-  // which must still exist then (declared first, closeReason was destroyed before the socket and
-  // the handler's write into it leaked the reason string: LSan, issue 12).
-  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
-
-  explicit Client(const QString& url) {
-    QObject::connect(socket.get(), &QWebSocket::binaryMessageReceived,
-                     [this](const QByteArray& b) { got.push_back(b.toStdString()); });
-    QObject::connect(socket.get(), &QWebSocket::textMessageReceived,
-                     [this](const QString& t) { got.push_back("T:" + t.toStdString()); });
-    QObject::connect(socket.get(), &QWebSocket::disconnected, [this, s = socket.get()] {
-      disconnected = true;
-      closeReason = s->closeReason();
-    });
-    socket->open(QUrl(url));
-  }
-  bool connected() {
-    return spinUntil([&] { return socket->state() == QAbstractSocket::ConnectedState; });
-  }
-  bool receivedUntil(const std::string& last) {
-    return spinUntil([&] { return !got.empty() && got.back() == last; });
-  }
-};
-
 const std::string kRoom = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const std::vector<std::string> kStored{"sealed-frame-1", "sealed-frame-2"};
 
@@ -112,7 +66,7 @@ TEST_CASE(
 #ifndef QUIRE_RELAY_PATH
   FAIL("QUIRE_RELAY_PATH is not defined: tests/CMakeLists.txt must pass quire-relay's path");
 #else
-  ensureApp();
+  quire::test::ensureCoreApp();
   const std::string relay = QUIRE_RELAY_PATH;
   REQUIRE(access(relay.c_str(), X_OK) == 0);
   TempDir dir("quire-relay");
@@ -131,15 +85,15 @@ TEST_CASE(
     REQUIRE(line.rfind(prefix + "ws://127.0.0.1:", 0) == 0);
     url = line.substr(prefix.size());
 
-    Client a(QString::fromStdString(url));
-    Client b(QString::fromStdString(url));
+    Client a(url);
+    Client b(url);
     REQUIRE(a.connected());
     REQUIRE(b.connected());
-    a.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
-    b.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+    a.text("join " + kRoom);
+    b.text("join " + kRoom);
     REQUIRE(a.receivedUntil("T:joined 0"));
     REQUIRE(b.receivedUntil("T:joined 0"));
-    for (const std::string& f : kStored) a.socket->sendBinaryMessage(QByteArray::fromStdString(f));
+    for (const std::string& f : kStored) a.binary(f);
     REQUIRE(b.receivedUntil(kStored.back()));
     CHECK(b.got ==
           std::vector<std::string>{"T:replay 0 0", "T:joined 0", kStored[0], kStored[1]});
@@ -147,21 +101,22 @@ TEST_CASE(
     CHECK(a.got == std::vector<std::string>{"T:replay 0 0", "T:joined 0"});
 
     // A client that sends a frame before joining is refused with a reason; others carry on.
-    Client rude(QString::fromStdString(url));
+    Client rude(url);
     REQUIRE(rude.connected());
-    rude.socket->sendBinaryMessage(QByteArray("junk"));
-    REQUIRE(spinUntil([&] { return rude.disconnected; }));
+    rude.binary(std::string("junk"));
+    REQUIRE(rude.closed());
     CHECK(rude.closeReason.contains(QStringLiteral("join a room first")));
 
-    // An oversized frame closes its sender with a reason; the room carries on without it.
-    Client big(QString::fromStdString(url));
+    // An oversized frame is refused by the socket as it arrives (1009), unread; the room carries
+    // on without it.
+    Client big(url);
     REQUIRE(big.connected());
-    big.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+    big.text("join " + kRoom);
     REQUIRE(big.receivedUntil("T:joined 2"));
-    big.socket->sendBinaryMessage(QByteArray(2000, 'x'));
-    REQUIRE(spinUntil([&] { return big.disconnected; }));
-    CHECK(big.closeReason.contains(QStringLiteral("frame too large")));
-    a.socket->sendTextMessage(QStringLiteral("mark"));
+    big.binary(std::string(2000, 'x'));
+    REQUIRE(big.closed());
+    CHECK(big.closeCode == 1009);
+    a.text("mark");
     REQUIRE(a.receivedUntil("T:mark 2"));
     CHECK(b.got.size() == 4);  // nothing of the oversized frame reached b
 
@@ -169,9 +124,9 @@ TEST_CASE(
     b.socket->close();
     REQUIRE(spinUntil([&] { return a.disconnected && b.disconnected; }));
 
-    Client late(QString::fromStdString(url));
+    Client late(url);
     REQUIRE(late.connected());
-    late.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+    late.text("join " + kRoom);
     REQUIRE(late.receivedUntil("T:joined 2"));
     const std::string replay =
         "T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size());
@@ -185,9 +140,9 @@ TEST_CASE(
   REQUIRE(second.started());
   const std::string line = firstLine(second, 10000);
   REQUIRE(line.rfind(prefix + "ws://127.0.0.1:", 0) == 0);
-  Client again(QString::fromStdString(line.substr(prefix.size())));
+  Client again(line.substr(prefix.size()));
   REQUIRE(again.connected());
-  again.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+  again.text("join " + kRoom);
   REQUIRE(again.receivedUntil("T:joined 2"));
   CHECK(again.got ==
         std::vector<std::string>{"T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size()),
@@ -210,6 +165,7 @@ TEST_CASE(
   CHECK(logText.find("quire-relay: connect #") != std::string::npos);
   CHECK(logText.find("quire-relay: disconnect #") != std::string::npos);
   CHECK(logText.find("quire-relay: refused #") != std::string::npos);
+  CHECK(logText.find("message too large (limit 1024 bytes), closed unread") != std::string::npos);
 #endif
 }
 
@@ -271,9 +227,9 @@ std::vector<std::string> joinOnce(const std::vector<std::string>& args, const st
   const std::string prefix = "listening on ";
   const std::string line = firstLine(relay, 10000);
   if (line.rfind(prefix, 0) != 0) return {};
-  Client c(QString::fromStdString(line.substr(prefix.size())));
+  Client c(line.substr(prefix.size()));
   if (!c.connected()) return {};
-  c.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+  c.text("join " + kRoom);
   c.receivedUntil(joined);
   std::vector<std::string> got = c.got;
   c.socket->close();
@@ -287,7 +243,7 @@ std::vector<std::string> joinOnce(const std::vector<std::string>& args, const st
 TEST_CASE("quire-relay opens a database of the first relays' layout and keeps every frame",
           "[net][relay]") {
 #ifdef QUIRE_RELAY_PATH
-  ensureApp();
+  quire::test::ensureCoreApp();
   TempDir dir("quire-relay");
   REQUIRE(!dir.path().empty());
   const std::string db = dir.path() + "/relay.db";
@@ -300,12 +256,12 @@ TEST_CASE("quire-relay opens a database of the first relays' layout and keeps ev
     ChildProcess relay = startRelay(QUIRE_RELAY_PATH, args, log);
     const std::string line = firstLine(relay, 10000);
     REQUIRE(line.rfind("listening on ", 0) == 0);
-    Client a(QString::fromStdString(line.substr(13)));
+    Client a(line.substr(13));
     REQUIRE(a.connected());
-    a.socket->sendTextMessage(QString::fromStdString("join " + kRoom));
+    a.text("join " + kRoom);
     REQUIRE(a.receivedUntil("T:joined 0"));
-    for (const std::string& f : kStored) a.socket->sendBinaryMessage(QByteArray::fromStdString(f));
-    a.socket->sendTextMessage(QStringLiteral("mark"));
+    for (const std::string& f : kStored) a.binary(f);
+    a.text("mark");
     REQUIRE(a.receivedUntil("T:mark 2"));
     a.socket->close();
     spinUntil([&] { return a.disconnected; });

@@ -12,40 +12,27 @@
 #include <QFile>
 #include <QProcess>
 #include <QSslConfiguration>
-#include <QSslError>
 #include <QSslKey>
-#include <QUrl>
-#include <QWebSocket>
 #include <catch2/catch.hpp>
 
 #include "net/relay_router.h"
 #include "net/relay_server.h"
 #include "net/tls.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/ws_test_client.h"
 
 namespace {
 
 using quire::Error;
 using quire::net::loadServerTls;
 using quire::test::TempDir;
+using quire::test::spinUntil;
+using Client = quire::test::WsTestClient;
+
+// TLS handshakes are slow under the sanitizers.
+constexpr int kWaitMs = 10000;
 
 const std::string kRoom = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-void ensureApp() {
-  static int argc = 1;
-  static char name[] = "quire_net_tests";
-  static char* argv[] = {name, nullptr};
-  if (QCoreApplication::instance() == nullptr) new QCoreApplication(argc, argv);
-}
-
-template <typename Pred>
-bool spinUntil(Pred done, int timeoutMs = 10000) {
-  QElapsedTimer timer;
-  timer.start();
-  while (!done() && timer.elapsed() < timeoutMs)
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-  return done();
-}
 
 bool writeFile(const std::string& path, const std::string& text) {
   QFile file(QString::fromStdString(path));
@@ -117,47 +104,11 @@ const TestPki& pki() {
   return made;
 }
 
-// A relay client: records what it is sent (binary as-is, text prefixed with "T:") and any TLS
-// errors it saw.
-struct Client {
-  std::vector<std::string> got;
-  QList<QSslError> sslErrors;
-  bool failed = false;
-  bool disconnected = false;
-  QString closeReason;
-  // Declared last, so destroyed first: a QWebSocket that is still connected closes in its
-  // destructor and emits disconnected, whose handler below writes into this Client's members,
-  // which must still exist then (declared first, closeReason was destroyed before the socket and
-  // the handler's write into it leaked the reason string: LSan, issue 12).
-  std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
-
-  // `tls`: the client's TLS configuration (which CAs it trusts).
-  Client(const QString& url, const QSslConfiguration& tls) {
-    socket->setSslConfiguration(tls);
-    QObject::connect(socket.get(), &QWebSocket::binaryMessageReceived,
-                     [this](const QByteArray& b) { got.push_back(b.toStdString()); });
-    QObject::connect(socket.get(), &QWebSocket::textMessageReceived,
-                     [this](const QString& t) { got.push_back("T:" + t.toStdString()); });
-    QObject::connect(socket.get(), &QWebSocket::sslErrors,
-                     [this](const QList<QSslError>& errors) { sslErrors += errors; });
-    QObject::connect(socket.get(), qOverload<QAbstractSocket::SocketError>(&QWebSocket::error),
-                     [this](QAbstractSocket::SocketError) { failed = true; });
-    QObject::connect(socket.get(), &QWebSocket::disconnected, [this, s = socket.get()] {
-      disconnected = true;
-      closeReason = s->closeReason();
-    });
-    socket->open(QUrl(url));
-  }
-  bool connected() {
-    return spinUntil(
-               [&] { return socket->state() == QAbstractSocket::ConnectedState || failed; }) &&
-           !failed;
-  }
-  bool joined(const std::string& reply) {
-    socket->sendTextMessage(QString::fromStdString("join " + kRoom));
-    return spinUntil([&] { return !got.empty() && got.back() == reply; });
-  }
-};
+// A relay client that joins kRoom and waits for `reply` as its latest message.
+bool joined(quire::test::WsTestClient& client, const std::string& reply) {
+  client.text("join " + kRoom);
+  return client.receivedUntil(reply, kWaitMs);
+}
 
 // A client configuration that trusts the test CA (and nothing else).
 QSslConfiguration trustingTestCa() {
@@ -182,7 +133,7 @@ bool contains(const std::vector<std::string>& lines, const std::string& part) {
 }  // namespace
 
 TEST_CASE("loadServerTls accepts a matching certificate and key, RSA or EC", "[net][relay][tls]") {
-  ensureApp();
+  quire::test::ensureCoreApp();
   const TestPki& files = pki();
   auto rsa = loadServerTls(files.file("server.crt"), files.file("server.key"));
   REQUIRE(rsa.has_value());
@@ -199,7 +150,7 @@ TEST_CASE("loadServerTls accepts a matching certificate and key, RSA or EC", "[n
 
 TEST_CASE("loadServerTls says which file is missing, unparsable or not matching",
           "[net][relay][tls]") {
-  ensureApp();
+  quire::test::ensureCoreApp();
   const TestPki& files = pki();
   const QString missing = files.file("no-such.pem");
 
@@ -238,7 +189,7 @@ TEST_CASE("loadServerTls says which file is missing, unparsable or not matching"
 
 TEST_CASE("a relay in wss:// mode serves a client that trusts its CA and drops one that does not",
           "[net][relay][tls]") {
-  ensureApp();
+  quire::test::ensureCoreApp();
   const TestPki& files = pki();
   auto tls = loadServerTls(files.file("server.crt"), files.file("server.key"));
   REQUIRE(tls.has_value());
@@ -251,15 +202,15 @@ TEST_CASE("a relay in wss:// mode serves a client that trusts its CA and drops o
   auto port = server.listen(QHostAddress::LocalHost, 0, *tls);
   REQUIRE(port.has_value());
   CHECK(server.secure());
-  const QString url = QStringLiteral("wss://127.0.0.1:%1").arg(*port);
+  const std::string url = "wss://127.0.0.1:" + std::to_string(*port);
 
   Client trusting(url, trustingTestCa());
-  REQUIRE(trusting.connected());
+  REQUIRE(trusting.connected(kWaitMs));
   CHECK(trusting.sslErrors.isEmpty());
-  REQUIRE(trusting.joined("T:joined 0"));
+  REQUIRE(joined(trusting, "T:joined 0"));
 
   Client stranger(url, trustingSystemCas());
-  REQUIRE(spinUntil([&] { return stranger.failed || stranger.disconnected; }));
+  REQUIRE(spinUntil([&] { return stranger.failed || stranger.disconnected; }, kWaitMs));
   CHECK(stranger.socket->state() != QAbstractSocket::ConnectedState);
   CHECK(!stranger.sslErrors.isEmpty());
   INFO("server log:\n"
@@ -271,22 +222,22 @@ TEST_CASE("a relay in wss:// mode serves a client that trusts its CA and drops o
   CHECK(spinUntil([&] { return contains(log, "TLS handshake failed"); }, 5000));
 
   // Plain ws:// to a wss:// port is a bad handshake too.
-  Client plain(QStringLiteral("ws://127.0.0.1:%1").arg(*port), trustingTestCa());
-  REQUIRE(spinUntil([&] { return plain.failed || plain.disconnected; }));
+  Client plain("ws://127.0.0.1:" + std::to_string(*port), trustingTestCa());
+  REQUIRE(spinUntil([&] { return plain.failed || plain.disconnected; }, kWaitMs));
   CHECK(plain.socket->state() != QAbstractSocket::ConnectedState);
 
   // The server carries on: the first client is still there, and a newcomer joins and hears it.
   Client later(url, trustingTestCa());
-  REQUIRE(later.connected());
-  REQUIRE(later.joined("T:joined 0"));
-  trusting.socket->sendBinaryMessage(QByteArray("sealed-frame"));
-  REQUIRE(spinUntil([&] { return !later.got.empty() && later.got.back() == "sealed-frame"; }));
+  REQUIRE(later.connected(kWaitMs));
+  REQUIRE(joined(later, "T:joined 0"));
+  trusting.binary(std::string("sealed-frame"));
+  REQUIRE(later.receivedUntil("sealed-frame", kWaitMs));
   CHECK(!trusting.disconnected);
   CHECK(router.connectionCount() == 2);
 
   // A third connection from 127.0.0.1 is over the limit: accepted, then closed with the reason.
   Client third(url, trustingTestCa());
-  REQUIRE(spinUntil([&] { return third.disconnected; }));
+  REQUIRE(spinUntil([&] { return third.disconnected; }, kWaitMs));
   CHECK(third.closeReason == QStringLiteral("too many connections from this address (limit 2)"));
   CHECK(contains(log, "refused #"));
   CHECK(!trusting.disconnected);
@@ -294,7 +245,7 @@ TEST_CASE("a relay in wss:// mode serves a client that trusts its CA and drops o
 
 TEST_CASE("trustExtraCertificatesFromEnvironment adds QUIRE_TLS_CA_FILE's CAs to the defaults",
           "[net][relay][tls]") {
-  ensureApp();
+  quire::test::ensureCoreApp();
   const TestPki& files = pki();
   const QSslConfiguration saved = QSslConfiguration::defaultConfiguration();
   const QSslCertificate ca = QSslCertificate::fromPath(files.file("ca.crt")).value(0);
@@ -316,7 +267,7 @@ TEST_CASE("quire-relay serves wss:// with --tls-cert and --tls-key", "[net][rela
 #ifndef QUIRE_RELAY_PATH
   FAIL("QUIRE_RELAY_PATH is not defined: tests/CMakeLists.txt must pass quire-relay's path");
 #else
-  ensureApp();
+  quire::test::ensureCoreApp();
   const TestPki& files = pki();
   TempDir dir("quire-relay-tls");
   REQUIRE(!dir.path().empty());
@@ -356,16 +307,16 @@ TEST_CASE("quire-relay serves wss:// with --tls-cert and --tls-key", "[net][rela
   const std::string line = process.readLine().trimmed().toStdString();
   const std::string prefix = "listening on wss://127.0.0.1:";
   REQUIRE(line.rfind(prefix, 0) == 0);
-  const QString url = QString::fromStdString(line.substr(std::string("listening on ").size()));
+  const std::string url = line.substr(std::string("listening on ").size());
 
   {
     Client client(url, trustingTestCa());
-    REQUIRE(client.connected());
-    REQUIRE(client.joined("T:joined 0"));
-    client.socket->sendTextMessage(QStringLiteral("mark"));
-    REQUIRE(spinUntil([&] { return client.got.back() == "T:mark 0"; }));
+    REQUIRE(client.connected(kWaitMs));
+    REQUIRE(joined(client, "T:joined 0"));
+    client.text("mark");
+    REQUIRE(client.receivedUntil("T:mark 0", kWaitMs));
     client.socket->close();
-    spinUntil([&] { return client.disconnected; });
+    client.closed(kWaitMs);
   }
 
   process.terminate();

@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <QByteArray>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QList>
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QString>
 #include <QUrl>
 #include <QWebSocket>
@@ -44,6 +48,8 @@ bool spinUntil(Pred done, int timeoutMs = 5000) {
 struct WsTestClient {
   std::vector<std::string> got;  // every message, in order
   std::size_t binaryCount = 0;
+  bool failed = false;           // a socket error (refused, TLS handshake failed)
+  QList<QSslError> sslErrors;    // what the TLS handshake complained of
   bool disconnected = false;
   int closeCode = 0;
   QString closeReason;
@@ -51,7 +57,10 @@ struct WsTestClient {
   // its disconnected handler writes into the members above, which must still exist then.
   std::unique_ptr<QWebSocket> socket = std::make_unique<QWebSocket>();
 
-  explicit WsTestClient(const std::string& url) {
+  // `tls`: for wss:// URLs, the client's TLS configuration (which CAs it trusts).
+  explicit WsTestClient(const std::string& url,
+                        const std::optional<QSslConfiguration>& tls = std::nullopt) {
+    if (tls) socket->setSslConfiguration(*tls);
     // Hostile frames in the tests reach 64 MiB, and a relay replays what it stored.
     socket->setMaxAllowedIncomingMessageSize(128u << 20);
     socket->setMaxAllowedIncomingFrameSize(128u << 20);
@@ -61,6 +70,10 @@ struct WsTestClient {
     });
     QObject::connect(socket.get(), &QWebSocket::textMessageReceived,
                      [this](const QString& t) { got.push_back("T:" + t.toStdString()); });
+    QObject::connect(socket.get(), &QWebSocket::sslErrors,
+                     [this](const QList<QSslError>& errors) { sslErrors += errors; });
+    QObject::connect(socket.get(), qOverload<QAbstractSocket::SocketError>(&QWebSocket::error),
+                     [this](QAbstractSocket::SocketError) { failed = true; });
     QObject::connect(socket.get(), &QWebSocket::disconnected, [this, s = socket.get()] {
       disconnected = true;
       closeCode = static_cast<int>(s->closeCode());
@@ -71,12 +84,19 @@ struct WsTestClient {
   WsTestClient(const WsTestClient&) = delete;
   WsTestClient& operator=(const WsTestClient&) = delete;
 
+  // False as soon as the socket fails.
   bool connected(int timeoutMs = 5000) {
-    return spinUntil([&] { return socket->state() == QAbstractSocket::ConnectedState; }, timeoutMs);
+    return spinUntil([&] { return socket->state() == QAbstractSocket::ConnectedState || failed; },
+                     timeoutMs) &&
+           !failed;
   }
   bool received(const std::string& message, int timeoutMs = 5000) {
     return spinUntil([&] { return std::find(got.begin(), got.end(), message) != got.end(); },
                      timeoutMs);
+  }
+  // Until the latest message is `last`.
+  bool receivedUntil(const std::string& last, int timeoutMs = 5000) {
+    return spinUntil([&] { return !got.empty() && got.back() == last; }, timeoutMs);
   }
   bool receivedPrefix(const std::string& prefix, int timeoutMs = 5000) {
     return spinUntil([&] { return findPrefix(prefix) != nullptr; }, timeoutMs);
@@ -90,6 +110,7 @@ struct WsTestClient {
   bool closed(int timeoutMs = 5000) { return spinUntil([&] { return disconnected; }, timeoutMs); }
   void text(const std::string& t) { socket->sendTextMessage(QString::fromStdString(t)); }
   void binary(const QByteArray& b) { socket->sendBinaryMessage(b); }
+  void binary(const std::string& b) { socket->sendBinaryMessage(QByteArray::fromStdString(b)); }
   void binary(const std::vector<std::uint8_t>& b) {
     socket->sendBinaryMessage(QByteArray(reinterpret_cast<const char*>(b.data()),
                                          static_cast<qsizetype>(b.size())));
