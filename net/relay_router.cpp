@@ -38,10 +38,18 @@ Result<RelayRoomState> MemoryRelayStore::roomState(const RelayRoomKey& room) {
   return state;
 }
 
-Result<std::vector<RelayItem>> MemoryRelayStore::items(const RelayRoomKey& room) {
+Result<std::vector<RelayItem>> MemoryRelayStore::items(const RelayRoomKey& room,
+                                                       std::uint64_t fromSeq,
+                                                       std::size_t maxBytes) {
   std::vector<RelayItem> out;
-  if (auto it = m_rooms.find(room); it != m_rooms.end())
-    for (const auto& [seq, bytes] : it->second) out.push_back({seq, bytes});
+  auto it = m_rooms.find(room);
+  if (it == m_rooms.end()) return out;
+  std::size_t bytes = 0;
+  for (auto item = it->second.lower_bound(fromSeq); item != it->second.end() && bytes < maxBytes;
+       ++item) {
+    bytes += item->second.size();
+    out.push_back({item->first, item->second});
+  }
   return out;
 }
 
@@ -132,7 +140,8 @@ std::size_t RelayRouter::memberCount(const RelayRoomKey& room) const {
 std::size_t RelayRouter::largestNextMessage(ConnId conn) const {
   auto it = m_conns.find(conn);
   const bool snapshot = it != m_conns.end() && it->second.pendingSnapshot.has_value();
-  return snapshot ? std::max(m_limits.maxFrameBytes, m_limits.maxRoomBytes) : m_limits.maxFrameBytes;
+  return snapshot ? std::max(m_limits.maxFrameBytes, m_limits.maxRoomBytes)
+                  : m_limits.maxFrameBytes;
 }
 
 RelayRouter::Conn* RelayRouter::live(ConnId conn) {
@@ -151,9 +160,12 @@ void RelayRouter::close(ConnId id, Conn& conn, std::string reason, Output& out) 
     auto room = m_rooms.find(*conn.room);
     if (room != m_rooms.end()) {
       room->second.members.erase(id);
-      if (room->second.members.empty()) m_rooms.erase(room);
+      room->second.joining.erase(id);
+      if (room->second.members.empty() && room->second.joining.empty()) m_rooms.erase(room);
     }
   }
+  m_joining.erase(id);
+  conn.joinFrom.reset();
   conn.closing = true;
   out.close.push_back({id, std::move(reason)});
 }
@@ -248,21 +260,41 @@ void RelayRouter::join(ConnId id, Conn& conn, std::string_view hex, Output& out)
     }
     state = *loaded;
   }
-  auto items = m_store.items(*key);
+  // How much is coming, so the joiner can show progress (clients ignore texts they do not know).
+  sendText(id, "replay " + std::to_string(state.count) + " " + std::to_string(state.bytes), out);
+  Room& room = m_rooms[*key];
+  room.state = state;
+  room.joining.insert(id);
+  m_joining.insert(id);
+  conn.room = *key;
+  conn.joinFrom = 0;
+  joinStep(id, conn, out);
+}
+
+RelayRouter::Output RelayRouter::continueJoin(ConnId id) {
+  Output out;
+  if (Conn* conn = live(id); conn != nullptr && conn->joinFrom) joinStep(id, *conn, out);
+  return out;
+}
+
+void RelayRouter::joinStep(ConnId id, Conn& conn, Output& out) {
+  Room& room = m_rooms[*conn.room];
+  auto items = m_store.items(*conn.room, *conn.joinFrom, kRelayJoinStepBytes);
   if (!items) {
     close(id, conn, "cannot read the room's store", out);
     return;
   }
-  // How much is coming, so the joiner can show progress (clients ignore texts they do not know).
-  std::size_t bytes = 0;
-  for (const RelayItem& item : *items) bytes += item.bytes.size();
-  sendText(id, "replay " + std::to_string(items->size()) + " " + std::to_string(bytes), out);
-  for (RelayItem& item : *items) out.messages.push_back({id, false, std::move(item.bytes)});
-  sendText(id, "joined " + std::to_string(state.lastSeq), out);
-  Room& room = m_rooms[*key];
-  room.state = state;
+  for (RelayItem& item : *items) {
+    conn.joinFrom = item.seq + 1;
+    out.messages.push_back({id, false, std::move(item.bytes)});
+  }
+  // A snapshot stored meanwhile replaced items: the next step starts from it, or past it.
+  if (!items->empty() && *conn.joinFrom <= room.state.lastSeq) return;
+  sendText(id, "joined " + std::to_string(room.state.lastSeq), out);
+  room.joining.erase(id);
   room.members.insert(id);
-  conn.room = *key;
+  m_joining.erase(id);
+  conn.joinFrom.reset();
 }
 
 RelayRouter::Output RelayRouter::receiveBinary(ConnId id, std::span<const std::uint8_t> bytes,
@@ -272,6 +304,8 @@ RelayRouter::Output RelayRouter::receiveBinary(ConnId id, std::span<const std::u
   if (conn == nullptr || !admit(id, *conn, nowMs, out)) return out;
   if (!conn->room) {
     close(id, *conn, "join a room first ('join ROOM-ID')", out);
+  } else if (conn->joinFrom) {
+    close(id, *conn, "a frame before 'joined' (the room is still being sent)", out);
   } else if (conn->pendingSnapshot) {
     // The blob after "snapshot N" is stored whatever its first byte says.
     storeSnapshot(id, *conn, bytes, out);

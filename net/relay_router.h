@@ -53,8 +53,11 @@ class RelayStore {
  public:
   virtual ~RelayStore() = default;
   [[nodiscard]] virtual Result<RelayRoomState> roomState(const RelayRoomKey& room) = 0;
-  // The room's items in seq order.
-  [[nodiscard]] virtual Result<std::vector<RelayItem>> items(const RelayRoomKey& room) = 0;
+  // The room's items with seq >= fromSeq, in seq order: at least one if there is any, and no
+  // more once their bytes reach maxBytes (a join reads the room in such steps).
+  [[nodiscard]] virtual Result<std::vector<RelayItem>> items(const RelayRoomKey& room,
+                                                             std::uint64_t fromSeq,
+                                                             std::size_t maxBytes) = 0;
   // REQUIRES: seq is above every seq stored in the room.
   [[nodiscard]] virtual Result<void> append(const RelayRoomKey& room, std::uint64_t seq,
                                             std::span<const std::uint8_t> bytes) = 0;
@@ -74,7 +77,8 @@ class RelayStore {
 class MemoryRelayStore final : public RelayStore {
  public:
   Result<RelayRoomState> roomState(const RelayRoomKey& room) override;
-  Result<std::vector<RelayItem>> items(const RelayRoomKey& room) override;
+  Result<std::vector<RelayItem>> items(const RelayRoomKey& room, std::uint64_t fromSeq,
+                                      std::size_t maxBytes) override;
   Result<void> append(const RelayRoomKey& room, std::uint64_t seq,
                       std::span<const std::uint8_t> bytes) override;
   Result<void> replace(const RelayRoomKey& room, std::uint64_t upTo,
@@ -92,6 +96,9 @@ class MemoryRelayStore final : public RelayStore {
 [[nodiscard]] Result<RelayRoomKey> parseRelayRoom(std::string_view hex);
 // The 64 lowercase hex digits of `room`.
 std::string relayRoomHex(const RelayRoomKey& room);
+
+// A join sends the room's stored items in steps of about this many bytes (PROTOCOL.md, "Relay").
+inline constexpr std::size_t kRelayJoinStepBytes = 256u << 10;
 
 // Routes the envelope of PROTOCOL.md "Relay" among connections. The store is the caller's and
 // must outlive the router. Every frame is stored (committed) before it is forwarded; if storing
@@ -138,6 +145,15 @@ class RelayRouter {
   // Closes connections silent for longer than the idle timeout.
   Output expireIdle(std::int64_t nowMs);
 
+  // A join sends the room's stored items in steps (kRelayJoinStepBytes), so that a large room
+  // neither stalls everyone else while it is read and sent nor sits whole in memory. The first
+  // step goes out with the join's reply; these are the connections with steps still to come,
+  // and continueJoin sends `conn` its next one. After the last, "joined N": only then is `conn`
+  // a member, sent live frames, and allowed to send frames. Frames stored in the room
+  // meanwhile are read by the later steps. Unknown or finished connections get nothing.
+  const std::set<ConnId>& joining() const { return m_joining; }
+  Output continueJoin(ConnId conn);
+
   // The largest message `conn` may send next: maxFrameBytes, or maxRoomBytes right after
   // "snapshot N" (its blob). The server sets its socket's limit to it, so a larger message is
   // refused as its first fragment arrives instead of being read whole (PROTOCOL.md, "Limits").
@@ -155,17 +171,20 @@ class RelayRouter {
     double tokens = 0;
     std::int64_t lastRefill = 0;
     std::optional<std::uint64_t> pendingSnapshot;  // after "snapshot N", until its blob
+    std::optional<std::uint64_t> joinFrom;         // while joining: the next seq to send
     bool closing = false;
   };
   struct Room {
     RelayRoomState state;
     std::set<ConnId> members;
+    std::set<ConnId> joining;  // connections still being sent the stored items
   };
 
   Conn* live(ConnId conn);
   bool admit(ConnId id, Conn& conn, std::int64_t nowMs, Output& out);
   void close(ConnId id, Conn& conn, std::string reason, Output& out);
   void join(ConnId id, Conn& conn, std::string_view hex, Output& out);
+  void joinStep(ConnId id, Conn& conn, Output& out);
   void storeSnapshot(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
   void storeFrame(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
   void forwardTransient(ConnId id, Conn& conn, std::span<const std::uint8_t> bytes, Output& out);
@@ -176,7 +195,8 @@ class RelayRouter {
   RelayLimits m_limits;
   ConnId m_nextConn = 1;
   std::map<ConnId, Conn> m_conns;
-  std::map<RelayRoomKey, Room> m_rooms;  // rooms with at least one member
+  std::map<RelayRoomKey, Room> m_rooms;  // rooms with at least one member or joiner
+  std::set<ConnId> m_joining;
   // Open connections (not refused) per address; entries are erased when they reach 0.
   std::map<std::string, std::uint32_t, std::less<>> m_perAddress;
 };

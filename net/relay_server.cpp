@@ -28,6 +28,11 @@ std::string hostKey(const QHostAddress& address) {
 
 constexpr char kTlsFailureLogged[] = "quireTlsFailureLogged";
 
+// A joiner is sent its next step only while less than this is waiting on its socket.
+constexpr qint64 kJoinBacklogBytes = 1 << 20;
+// How soon joiners that are all waiting for their sockets are looked at again.
+constexpr int kJoinRetryMs = 5;
+
 }  // namespace
 
 RelayServer::RelayServer(RelayRouter& router, LogSink log, QObject* parent)
@@ -43,6 +48,9 @@ RelayServer::RelayServer(RelayRouter& router, LogSink log, QObject* parent)
   m_batchTimer->setSingleShot(true);
   m_batchTimer->setInterval(0);
   connect(m_batchTimer, &QTimer::timeout, this, &RelayServer::commitBatch);
+  m_joinTimer = new QTimer(this);
+  m_joinTimer->setSingleShot(true);
+  connect(m_joinTimer, &QTimer::timeout, this, &RelayServer::continueJoins);
 }
 
 RelayServer::~RelayServer() {
@@ -128,7 +136,8 @@ void RelayServer::acceptPending() {
     m_log("connect " + m_peers[id]);
     // No exception may reach Qt's event loop (it would end the relay and every room with it): an
     // allocation that fails while one message is handled closes that connection only.
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, id, socket](const QString& text) {
+    connect(socket, &QWebSocket::textMessageReceived, this,
+            [this, id, socket](const QString& text) {
       try {
         const QByteArray utf8 = text.toUtf8();
         beginPass();
@@ -138,7 +147,8 @@ void RelayServer::acceptPending() {
         dropAfterException(id, e.what());
       }
     });
-    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id, socket](const QByteArray& data) {
+    connect(socket, &QWebSocket::binaryMessageReceived, this,
+            [this, id, socket](const QByteArray& data) {
       try {
         const auto* begin = reinterpret_cast<const std::uint8_t*>(data.constData());
         beginPass();
@@ -211,6 +221,30 @@ void RelayServer::commitBatch() {
     }
   }
   for (const RelayRouter::Output& out : held) apply(out);
+  scheduleJoins(0);
+}
+
+void RelayServer::scheduleJoins(int delayMs) {
+  if (!m_router.joining().empty() && !m_joinTimer->isActive()) m_joinTimer->start(delayMs);
+}
+
+void RelayServer::continueJoins() {
+  bool sent = false;
+  // continueJoin changes the set (a join that finishes leaves it): iterate a copy.
+  const std::vector<RelayRouter::ConnId> joining(m_router.joining().begin(),
+                                                 m_router.joining().end());
+  for (RelayRouter::ConnId id : joining) {
+    auto it = m_sockets.find(id);
+    if (it == m_sockets.end() || it->second->bytesToWrite() >= kJoinBacklogBytes) continue;
+    try {
+      hold(m_router.continueJoin(id));
+      sent = true;
+    } catch (const std::exception& e) {
+      dropAfterException(id, e.what());
+    }
+  }
+  // What was held goes out at the batch's commit, which schedules the next steps.
+  if (!sent) scheduleJoins(kJoinRetryMs);
 }
 
 void RelayServer::apply(const RelayRouter::Output& out) {

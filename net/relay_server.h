@@ -63,6 +63,11 @@ class RelayServer : public QObject {
   void dropAfterException(RelayRouter::ConnId id, const char* what);
   void hold(RelayRouter::Output out);
   void commitBatch();
+  // Joins send the stored items in steps (RelayRouter::continueJoin), one per event-loop turn
+  // for each joiner whose socket has less than kJoinBacklogBytes unsent; a joiner that does not
+  // read waits (its idle timeout still applies).
+  void scheduleJoins(int delayMs);
+  void continueJoins();
   void apply(const RelayRouter::Output& out);
   std::int64_t now() const { return m_clock.elapsed(); }
   std::string describe(RelayRouter::ConnId id) const;
@@ -74,6 +79,7 @@ class RelayServer : public QObject {
   bool m_secure = false;
   QTimer* m_idleTimer = nullptr;
   QTimer* m_batchTimer = nullptr;
+  QTimer* m_joinTimer = nullptr;
   bool m_batchOpen = false;
   std::vector<RelayRouter::Output> m_held;
   QElapsedTimer m_clock;

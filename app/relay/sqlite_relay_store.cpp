@@ -163,21 +163,27 @@ Result<net::RelayRoomState> SqliteRelayStore::roomState(const net::RelayRoomKey&
   return state;
 }
 
-Result<std::vector<net::RelayItem>> SqliteRelayStore::items(const net::RelayRoomKey& room) {
-  auto s = prepare(m_items, "SELECT seq, bytes FROM relay_items WHERE room = ?1 ORDER BY seq");
+Result<std::vector<net::RelayItem>> SqliteRelayStore::items(const net::RelayRoomKey& room,
+                                                            std::uint64_t fromSeq,
+                                                            std::size_t maxBytes) {
+  auto s = prepare(m_items,
+                   "SELECT seq, bytes FROM relay_items WHERE room = ?1 AND seq >= ?2 ORDER BY seq");
   if (!s) return fail(s.error());
   StatementUse use(*s);
   bindRoom(*s, room);
+  sqlite3_bind_int64(*s, 2, static_cast<sqlite3_int64>(fromSeq));
   std::vector<net::RelayItem> out;
-  int rc;
-  while ((rc = sqlite3_step(*s)) == SQLITE_ROW) {
+  std::size_t bytes = 0;
+  int rc = SQLITE_DONE;
+  while (bytes < maxBytes && (rc = sqlite3_step(*s)) == SQLITE_ROW) {
     net::RelayItem item;
     item.seq = static_cast<std::uint64_t>(sqlite3_column_int64(*s, 0));
     const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(*s, 1));
     item.bytes.assign(data, data + sqlite3_column_bytes(*s, 1));
+    bytes += item.bytes.size();
     out.push_back(std::move(item));
   }
-  if (rc != SQLITE_DONE) return fail(failure("read items"));
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(failure("read items"));
   return out;
 }
 

@@ -27,7 +27,8 @@ class SqliteRelayStore final : public net::RelayStore {
   SqliteRelayStore& operator=(const SqliteRelayStore&) = delete;
 
   Result<net::RelayRoomState> roomState(const net::RelayRoomKey& room) override;
-  Result<std::vector<net::RelayItem>> items(const net::RelayRoomKey& room) override;
+  Result<std::vector<net::RelayItem>> items(const net::RelayRoomKey& room, std::uint64_t fromSeq,
+                                           std::size_t maxBytes) override;
   Result<void> append(const net::RelayRoomKey& room, std::uint64_t seq,
                       std::span<const std::uint8_t> bytes) override;
   Result<void> replace(const net::RelayRoomKey& room, std::uint64_t upTo,

@@ -179,10 +179,9 @@ void checkDefaultRelayRefuses(const QByteArray& frame) {
     REQUIRE(c.closed(60000));
     CHECK(c.closeCode == 1009);  // refused by the socket as the message arrived
     // The relay logs it once it sees the connection gone, which may be after the client does.
-    CHECK(spinUntil([&] {
-      return readFile(dir.file("relay.log"))
-                 .find("message too large (limit 1048576 bytes), closed unread") != std::string::npos;
-    }));
+    const std::string logged = "message too large (limit 1048576 bytes), closed unread";
+    CHECK(spinUntil(
+        [&] { return readFile(dir.file("relay.log")).find(logged) != std::string::npos; }));
   }
   // Nothing of it was stored, and the relay carries on.
   WsTestClient later(url);

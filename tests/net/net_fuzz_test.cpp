@@ -753,7 +753,7 @@ TEST_CASE("RelayRouter survives random envelopes and frames and keeps its store 
   // What each room stored adds up.
   for (const auto& room : roomKeys) {
     auto state = store.roomState(room);
-    auto items = store.items(room);
+    auto items = store.items(room, 0, SIZE_MAX);
     REQUIRE(state);
     REQUIRE(items);
     std::uint64_t bytes = 0;

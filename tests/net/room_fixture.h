@@ -122,8 +122,17 @@ struct Room {
     }
   }
 
+  // Delivers until nothing is queued and every join has been sent the whole room (the relay's
+  // join steps, RelayRouter::continueJoin, go out whenever the queue is drained).
   void run() {
-    while (!queue.empty()) {
+    for (;;) {
+      if (queue.empty()) {
+        if (router.joining().empty()) return;
+        const std::vector<RelayRouter::ConnId> joining(router.joining().begin(),
+                                                       router.joining().end());
+        for (RelayRouter::ConnId conn : joining) fromRelay(router.continueJoin(conn));
+        continue;
+      }
       Packet p = std::move(queue.front());
       queue.pop_front();
       Member& m = members[p.member];
