@@ -416,94 +416,96 @@ TEST_CASE("relay: the default per-address limit refuses connection 65", "[net][r
         "too many connections from this address (limit 64)");
 }
 
+namespace {
+
+// A room of `frames` stored frames of 200 KiB each ('1', '2', ...), larger than one join step
+// (kRelayJoinStepBytes, 256 KiB), and its member `a`.
+struct LargeRoom {
+  static constexpr std::size_t kFrameBytes = 200u << 10;
+  MemoryRelayStore store;
+  RelayRouter router{store, [] {
+                       RelayLimits limits;
+                       limits.maxFrameBytes = kFrameBytes;
+                       return limits;
+                     }()};
+  RelayRouter::ConnId a = open(router, 0);
+  std::vector<std::string> frames;
+
+  explicit LargeRoom(int count) {
+    (void)router.receiveText(a, "join " + kRoomA, 0);
+    for (int i = 0; i < count; ++i) {
+      frames.push_back(std::string(kFrameBytes, static_cast<char>('1' + i)));
+      (void)router.receiveBinary(a, bytes(frames.back()), 0);
+    }
+  }
+  // Sends `conn` the rest of its join, step by step, appending what it was sent to `got`.
+  void finishJoin(RelayRouter::ConnId conn, std::vector<std::string>& got) {
+    for (int step = 0; step < 10 && router.joining().contains(conn); ++step)
+      for (std::string& m : sentTo(router.continueJoin(conn), conn)) got.push_back(std::move(m));
+    CHECK(!router.joining().contains(conn));
+  }
+};
+
+}  // namespace
+
 TEST_CASE("relay: a large room is sent to a joiner in steps, with what is stored meanwhile",
           "[net][relay]") {
-  MemoryRelayStore store;
-  RelayLimits limits;
-  limits.maxFrameBytes = 200u << 10;
-  RelayRouter router(store, limits);
-  const auto a = open(router, 0);
-  (void)router.receiveText(a, "join " + kRoomA, 0);
-  // Five 200 KiB frames: 1000 KiB, about four steps of kRelayJoinStepBytes (256 KiB).
-  std::vector<std::string> frames;
-  for (char c = '1'; c <= '5'; ++c) {
-    frames.push_back(std::string(200u << 10, c));
-    (void)router.receiveBinary(a, bytes(frames.back()), 0);
-  }
-  const auto b = open(router, 0);
-  std::vector<std::string> got = sentTo(router.receiveText(b, "join " + kRoomA, 0), b);
+  LargeRoom r(5);  // 1000 KiB: about four steps
+  const auto b = open(r.router, 0);
+  std::vector<std::string> got = sentTo(r.router.receiveText(b, "join " + kRoomA, 0), b);
   REQUIRE(got.size() == 3);  // the "replay" line and the first step: two frames (400 KiB)
-  CHECK(got[0] == "T:replay 5 " + std::to_string(5 * (200u << 10)));
-  CHECK(router.joining().contains(b));
-  CHECK(router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 1);
+  CHECK(got[0] == "T:replay 5 " + std::to_string(5 * LargeRoom::kFrameBytes));
+  CHECK(r.router.joining().contains(b));
+  CHECK(r.router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 1);
 
   // Not a member yet: a's next frame is not forwarded to b, but stored for b's later steps.
-  frames.push_back("f6");
-  CHECK(sentTo(router.receiveBinary(a, bytes(frames.back()), 1), b).empty());
+  r.frames.push_back("f6");
+  CHECK(sentTo(r.router.receiveBinary(r.a, bytes(r.frames.back()), 1), b).empty());
   // A joiner may not send frames before "joined".
-  const auto early = open(router, 0);
-  (void)router.receiveText(early, "join " + kRoomA, 0);
-  REQUIRE(router.joining().contains(early));
-  const auto refused = router.receiveBinary(early, bytes("too soon"), 1);
+  const auto early = open(r.router, 0);
+  (void)r.router.receiveText(early, "join " + kRoomA, 0);
+  REQUIRE(r.router.joining().contains(early));
+  const auto refused = r.router.receiveBinary(early, bytes("too soon"), 1);
   CHECK(closeReason(refused, early).find("before 'joined'") != std::string::npos);
-  CHECK(!router.joining().contains(early));
+  CHECK(!r.router.joining().contains(early));
 
-  for (int step = 0; step < 10 && router.joining().contains(b); ++step) {
-    for (std::string& m : sentTo(router.continueJoin(b), b)) got.push_back(std::move(m));
-  }
-  CHECK(!router.joining().contains(b));
+  r.finishJoin(b, got);
   std::vector<std::string> want{got[0]};
-  want.insert(want.end(), frames.begin(), frames.end());
+  want.insert(want.end(), r.frames.begin(), r.frames.end());
   want.push_back("T:joined 6");
   CHECK(got == want);
-  CHECK(router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 2);
+  CHECK(r.router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 2);
   // A member now: live frames reach it, and continueJoin sends it nothing more.
-  CHECK(sentTo(router.receiveBinary(a, bytes("f7"), 2), b) == std::vector<std::string>{"f7"});
-  CHECK(router.continueJoin(b).messages.empty());
+  CHECK(sentTo(r.router.receiveBinary(r.a, bytes("f7"), 2), b) == std::vector<std::string>{"f7"});
+  CHECK(r.router.continueJoin(b).messages.empty());
 }
 
 TEST_CASE("relay: a snapshot stored during a join replaces what the joiner has not been sent",
           "[net][relay]") {
-  MemoryRelayStore store;
-  RelayLimits limits;
-  limits.maxFrameBytes = 200u << 10;
-  RelayRouter router(store, limits);
-  const auto a = open(router, 0);
-  (void)router.receiveText(a, "join " + kRoomA, 0);
-  for (char c = '1'; c <= '4'; ++c)
-    (void)router.receiveBinary(a, bytes(std::string(200u << 10, c)), 0);
-  const auto b = open(router, 0);
-  std::vector<std::string> got = sentTo(router.receiveText(b, "join " + kRoomA, 0), b);
+  LargeRoom r(4);
+  const auto b = open(r.router, 0);
+  std::vector<std::string> got = sentTo(r.router.receiveText(b, "join " + kRoomA, 0), b);
   REQUIRE(got.size() == 3);  // frames 1 and 2
-  (void)router.receiveText(a, "snapshot 4", 1);
-  (void)router.receiveBinary(a, bytes("snap"), 1);
-  for (int step = 0; step < 10 && router.joining().contains(b); ++step) {
-    for (std::string& m : sentTo(router.continueJoin(b), b)) got.push_back(std::move(m));
-  }
+  (void)r.router.receiveText(r.a, "snapshot 4", 1);
+  (void)r.router.receiveBinary(r.a, bytes("snap"), 1);
+  r.finishJoin(b, got);
   REQUIRE(got.size() == 5);
   CHECK(got[3] == "snap");  // in place of frames 3 and 4
   CHECK(got[4] == "T:joined 4");
 }
 
 TEST_CASE("relay: a joiner that leaves mid-join leaves nothing behind", "[net][relay]") {
-  MemoryRelayStore store;
-  RelayLimits limits;
-  limits.maxFrameBytes = 200u << 10;
-  RelayRouter router(store, limits);
-  const auto a = open(router, 0);
-  (void)router.receiveText(a, "join " + kRoomA, 0);
-  for (char c = '1'; c <= '3'; ++c)
-    (void)router.receiveBinary(a, bytes(std::string(200u << 10, c)), 0);
-  router.disconnect(a);
-  const auto b = open(router, 0);
-  (void)router.receiveText(b, "join " + kRoomA, 0);
-  REQUIRE(router.joining().contains(b));
-  router.disconnect(b);
-  CHECK(router.joining().empty());
-  CHECK(router.continueJoin(b).messages.empty());
-  CHECK(router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 0);
+  LargeRoom r(3);
+  r.router.disconnect(r.a);
+  const auto b = open(r.router, 0);
+  (void)r.router.receiveText(b, "join " + kRoomA, 0);
+  REQUIRE(r.router.joining().contains(b));
+  r.router.disconnect(b);
+  CHECK(r.router.joining().empty());
+  CHECK(r.router.continueJoin(b).messages.empty());
+  CHECK(r.router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 0);
   // The room is read afresh by the next joiner.
-  const auto c = open(router, 0);
-  const auto out = router.receiveText(c, "join " + kRoomA, 0);
-  CHECK(sentTo(out, c).front() == "T:replay 3 " + std::to_string(3 * (200u << 10)));
+  const auto c = open(r.router, 0);
+  const auto out = r.router.receiveText(c, "join " + kRoomA, 0);
+  CHECK(sentTo(out, c).front() == "T:replay 3 " + std::to_string(3 * LargeRoom::kFrameBytes));
 }
