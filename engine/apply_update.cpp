@@ -68,7 +68,9 @@ class Simulation {
   // (Ops planned earlier in the same update are compared by kind only.)
   std::optional<std::string> fork(const WireRun& run) {
     Agent& a = agent(run.agent);
-    return a.index ? findFork(m_log, *a.index, run) : std::nullopt;
+    if (!a.index) return std::nullopt;
+    if (auto at = findFork(m_log, *a.index, run)) return std::move(at->why);
+    return std::nullopt;
   }
 
   void accept(const WireRun& run) {

@@ -20,6 +20,7 @@ namespace quire::engine {
 class ContentTree;
 class OpLog;
 struct PendingRuns;
+struct ForkRepair;
 
 // A change to the visible text, in the coordinates of the text as it was just before this patch
 // (patches of one call apply one after another): delete `deleted` code points at `pos`, then
@@ -147,6 +148,20 @@ class Document {
                                                        StreamContext* stream = nullptr);
   std::size_t pendingOpCount() const;
 
+  // ---- Forks (FORMAT.md, "Forks"): `update` was refused as Error::Code::Forked, naming an op
+  // this copy holds in another version. Finds the first op of its author that the two versions
+  // hold differently and which version wins there; if it is the update's, this document rebuilt
+  // without the losing ops and with the update applied (the result's `rebuilt`), else the
+  // author's ops from that op on as held here, for the copies that hold the other version
+  // (`winner`). Changes nothing; `stream` is extended only if the update was applied. Fails if
+  // the update forks nothing here, or if it wins but ops this copy made itself build on ops only
+  // the losing version has (they would wait for good, and this copy's next ops reuse their ids).
+  [[nodiscard]] Result<ForkRepair> repairFork(std::span<const std::uint8_t> update,
+                                              StreamContext* stream = nullptr) const;
+  // This document without `author`'s ops from `seq` on; ops that build on them wait, as if they
+  // had arrived before them.
+  [[nodiscard]] Result<Document> without(const ReplicaId& author, std::uint32_t seq) const;
+
   // ---- Whole history (FORMAT.md, "History encoding"): columnar, compressed, keeps deleted text.
   std::vector<std::uint8_t> encodeHistory() const;
   [[nodiscard]] static Result<Document> decodeHistory(std::span<const std::uint8_t> bytes,
@@ -199,6 +214,18 @@ class Document {
   AgentIndex m_local = 0;
   // Visible position of the last local delete: a delete there (or just before) continues its run.
   std::uint32_t m_lastDeletePos = 0xFFFFFFFFu;
+};
+
+// Document::repairFork's verdict on a forked update.
+struct ForkRepair {
+  ReplicaId author;       // whose ops the two versions hold differently
+  std::uint32_t seq = 0;  // the first of them
+  std::string why;        // which field differs there, as the refusal said
+  // The update's version has the smaller canonical key at `seq` (fork_check.h): it wins, even
+  // over this copy's own ops (nobody can tell which version is genuine without signatures).
+  bool incomingWins = false;
+  std::unique_ptr<Document> rebuilt;   // incomingWins: the repaired document
+  std::vector<std::uint8_t> winner;    // otherwise: an update of the held version from `seq` on
 };
 
 }  // namespace quire::engine

@@ -20,6 +20,14 @@ UndoManager::UndoManager(Document& doc, std::uint64_t pauseMs) : m_doc(doc), m_p
 
 void UndoManager::breakGroup() { m_open = false; }
 
+void UndoManager::clear() {
+  m_undo.clear();
+  m_redo.clear();
+  m_revived.clear();
+  m_open = false;
+  m_lastKind = LastKind::None;
+}
+
 Result<void> UndoManager::insert(std::uint32_t pos, std::string_view utf8, std::uint64_t nowMs) {
   LV before = m_doc.nextLv();
   auto r = m_doc.insert(pos, utf8);

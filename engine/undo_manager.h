@@ -40,6 +40,8 @@ class UndoManager {
   void beginGroup();
   void endGroup();
 
+  // Forgets every step: the document was replaced (its LVs renumbered, e.g. by a fork's repair).
+  void clear();
   bool canUndo() const { return !m_undo.empty(); }
   bool canRedo() const { return !m_redo.empty(); }
   // Empty when there is nothing to undo/redo. The ops made are local ops of the document.

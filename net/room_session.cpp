@@ -98,6 +98,48 @@ void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
     m_options.rejected->add(RejectedFrames::digestOf(m_current));
 }
 
+bool RoomSession::settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream,
+                             RoomOutput& out) {
+  auto repair = m_doc.repairFork(update, stream);
+  if (!repair) {
+    out.rejected.push_back("cannot settle a fork: " + repair.error().toString());
+    return false;
+  }
+  const std::string op = repair->author.toHex().substr(0, 8) + ":" + std::to_string(repair->seq);
+  if (!repair->incomingWins) {
+    // The frame is refused (the caller says so); the copies that took it learn the winner.
+    out.forkWinner = repair->winner;
+    for (RelayMessage& r : sendUpdate(std::move(repair->winner))) out.messages.push_back(std::move(r));
+    return false;
+  }
+  const std::uint32_t shown = m_doc.length();
+  m_doc = std::move(*repair->rebuilt);
+  out.replaced = out.rebuilt = true;
+  out.repaired = "a fork at op " + op + " (" + repair->why + "): took the room's version, which " +
+                 "wins, and rebuilt the document without the other";
+  out.patches = {engine::Patch{0, shown, m_doc.text()}};
+  out.newOpsFrom = 0;
+  out.newOpsTo = m_doc.nextLv();
+  return true;
+}
+
+std::vector<RelayMessage> RoomSession::sendUpdate(std::vector<std::uint8_t> update) {
+  std::vector<RelayMessage> messages;
+  if (m_phase == Phase::Closed || update.empty()) return messages;
+  if (m_phase != Phase::Live || update.size() > kMaxRoomUpdateBytes) {
+    if (m_phase != Phase::Live) m_unsent.push_back(std::move(update));
+    else m_snapshotWanted = true;  // too big for a frame: a snapshot carries it
+    return messages;
+  }
+  Message m;
+  m.kind = FrameKind::Update;
+  m.update = std::move(update);
+  messages.push_back(seal(std::move(m), false));
+  ++m_lastSeq;
+  ++m_itemsSinceSnapshot;
+  return messages;
+}
+
 RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) {
   Digest d;
   crypto_generichash(d.data(), d.size(), frame.data(), frame.size(), nullptr, 0);
@@ -192,6 +234,10 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
     case FrameKind::Update: {
       const engine::LV before = m_doc.nextLv();
       auto patches = m_doc.applyUpdate(m.update);
+      if (!patches && patches.error().code() == Error::Code::Forked && settleFork(m.update, nullptr, out)) {
+        noteRoomOps(m.update, engine::StreamContext{});
+        break;
+      }
       if (!patches) {
         noteUnusable(patches.error());
         rejectStored(out, "a room update the document rejects: " + patches.error().toString());
@@ -260,6 +306,24 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   const engine::StreamContext context = stream.context;  // as the update refers to it
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(m.update, &stream.context);
+  if (!patches && patches.error().code() == Error::Code::Forked &&
+      settleFork(m.update, &stream.context, out)) {
+    noteRoomOps(m.update, context);
+    ++stream.nextCounter;
+    stream.lastActive = m_items;
+    return;
+  }
+  if (!patches && patches.error().code() == Error::Code::Forked) {
+    // A frame that decodes but holds the losing version of a fork: an honest member may only
+    // have passed it on, so its stream goes on with the authors the frame named.
+    if (auto named = engine::decodePackedUpdate(m.update, stream.context))
+      stream.context.agents.insert(stream.context.agents.end(), named->newAgents.begin(),
+                                   named->newAgents.end());
+    rejectStored(out, "a room update the document rejects: " + patches.error().toString());
+    ++stream.nextCounter;
+    stream.lastActive = m_items;
+    return;
+  }
   if (!patches) {
     // The stream's context no longer matches its sender's: its later frames are skipped too.
     noteUnusable(patches.error());
@@ -344,6 +408,8 @@ void RoomSession::finishJoin(RoomOutput& out) {
       ++m_itemsSinceSnapshot;
     }
   }
+  for (std::vector<std::uint8_t>& update : std::exchange(m_unsent, {}))
+    for (RelayMessage& r : sendUpdate(std::move(update))) out.messages.push_back(std::move(r));
   for (RelayMessage& f : flushPresence()) out.messages.push_back(std::move(f));
   countStored(out);
 }

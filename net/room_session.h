@@ -82,9 +82,17 @@ struct RoomOutput {
   // This call finished the join: the document now holds everything the relay had stored, and
   // what the room lacked of this document is on its way (in `messages`).
   bool joined = false;
-  // The whole document was replaced by a snapshot (it was empty): `patches` holds one insert of
-  // the whole text.
+  // The whole document was replaced: by a snapshot (it was empty), or rebuilt to repair a fork
+  // (`rebuilt`). `patches` holds one patch of the whole text.
   bool replaced = false;
+  // A fork was repaired by taking the room's version: the document was rebuilt without the
+  // losing ops (engine FORMAT.md, "Forks"), its LVs renumbered; [newOpsFrom, newOpsTo) is all of
+  // it. Storage must replace the document's history, not append to it. `repaired` says what.
+  bool rebuilt = false;
+  std::string repaired;
+  // A fork where this copy's version won: the update that carries it, for every other peer (this
+  // room gets it from the session itself, once live).
+  std::vector<std::uint8_t> forkWinner;
   bool disconnect = false;
   std::string reason;
 };
@@ -116,6 +124,10 @@ class RoomSession {
   void setLocalPresence(const Presence& p);
   std::vector<RelayMessage> flushPresence();
   std::vector<RelayMessage> forwardPresence(const Presence& p);
+
+  // A self-contained update for the room (a fork's winning version from another connection).
+  // Sent at once if the join is done, else once it is.
+  std::vector<RelayMessage> sendUpdate(std::vector<std::uint8_t> update);
 
   // The leave frame (transient); the session sends nothing after it.
   RelayMessage bye();
@@ -154,6 +166,9 @@ class RoomSession {
   void bad(RoomOutput& out, const std::string& why);
   // An authenticated stored frame that the document refused: remembered, so later joins skip it.
   void rejectStored(RoomOutput& out, const std::string& why);
+  // An update the document refused as forked: true if its version won and the document was
+  // rebuilt with it; false if this copy's version stands (it is then sent to the room).
+  bool settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream, RoomOutput& out);
   // Counts an update the document refused if it may hold ops that another member can use.
   void noteUnusable(const Error& why);
   void end(RoomOutput& out, std::string reason);
@@ -186,6 +201,8 @@ class RoomSession {
   std::span<const std::uint8_t> m_current;
   std::size_t m_undecodable = 0;  // authenticated frames that another member may use
   std::string m_lastBad;
+  // Updates for the room that wait for the join to finish (sendUpdate).
+  std::vector<std::vector<std::uint8_t>> m_unsent;
   PresenceGate m_presence;
   std::optional<Presence> m_localPresence;
   std::optional<Presence> m_sentPresence;

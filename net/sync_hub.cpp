@@ -64,6 +64,16 @@ void SyncHub::forwardOps(engine::LV from, engine::LV to, PeerId except, Output& 
     if (id != except) append(out.frames, id, room->localUpdate(from, to));
 }
 
+void SyncHub::forwardUpdate(const std::vector<std::uint8_t>& update, PeerId except, Output& out) {
+  if (update.empty()) return;
+  for (auto& [id, session] : m_sessions) {
+    if (id == except) continue;
+    for (Frame& f : session->sendUpdate(update)) out.frames.push_back({id, std::move(f)});
+  }
+  for (auto& [id, room] : m_rooms)
+    if (id != except) append(out.frames, id, room->sendUpdate(update));
+}
+
 void SyncHub::forwardPresence(const Presence& p, PeerId except, Output& out) {
   for (auto& [id, session] : m_sessions) {
     if (id == except) continue;
@@ -104,6 +114,9 @@ SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> fram
     absorb(peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
            std::move(r.left), out);
     out.replaced = r.replaced;
+    out.rebuilt = r.rebuilt;
+    if (!r.repaired.empty()) out.repaired.emplace_back(peer, std::move(r.repaired));
+    forwardUpdate(r.forkWinner, peer, out);
     if (r.disconnect) {
       out.disconnect.push_back(peer);
       out.reasons.push_back(std::move(r.reason));
@@ -120,6 +133,9 @@ SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> fram
   for (Frame& f : s.frames) out.frames.push_back({peer, std::move(f)});
   absorb(peer, std::move(s.patches), s.newOpsFrom, s.newOpsTo, std::move(s.presence),
          std::move(s.left), out);
+  out.replaced = out.rebuilt = s.rebuilt;
+  if (!s.repaired.empty()) out.repaired.emplace_back(peer, std::move(s.repaired));
+  forwardUpdate(s.forkWinner, peer, out);
   if (s.disconnect) {
     out.disconnect.push_back(peer);
     out.reasons.push_back(std::move(s.reason));

@@ -46,7 +46,13 @@ class SyncHub {
     std::vector<PeerId> disconnect;      // close these connections, then removePeer()
     std::vector<std::string> reasons;    // why, one per `disconnect` entry
     std::vector<PeerId> joined;          // relay rooms whose join completed in this call
-    bool replaced = false;               // a snapshot replaced the (empty) document
+    bool replaced = false;               // the document was replaced: a snapshot (it was empty)
+                                         // or a fork's repair (`rebuilt`)
+    // A fork was repaired by rebuilding the document (RoomOutput::rebuilt): storage must replace
+    // the document's history with the whole document, not append [newOpsFrom, newOpsTo).
+    bool rebuilt = false;
+    // Forks settled in this call, with what was done: for the log.
+    std::vector<std::pair<PeerId, std::string>> repaired;
     // Frames a room dropped (junk, or refused by the document), each with why: for the log.
     std::vector<std::pair<PeerId, std::string>> rejected;
   };
@@ -85,6 +91,8 @@ class SyncHub {
   Output emptyOutput() const;
   void forwardOps(engine::LV from, engine::LV to, PeerId except, Output& out);
   void forwardPresence(const Presence& p, PeerId except, Output& out);
+  // A fork's winning version, settled on `except`'s connection: to every other peer.
+  void forwardUpdate(const std::vector<std::uint8_t>& update, PeerId except, Output& out);
   void absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV newFrom, engine::LV newTo,
               std::vector<Presence> presence, std::vector<engine::ReplicaId> left, Output& out);
 

@@ -120,7 +120,30 @@ SessionOutput SyncSession::receive(std::span<const std::uint8_t> frame) {
 
 void SyncSession::applyUpdate(const Message& m, SessionOutput& out) {
   const engine::LV before = m_doc.nextLv();
-  auto patches = m_doc.applyUpdate(m.update, m.kind == FrameKind::Ops ? &m_inStream : nullptr);
+  engine::StreamContext* stream = m.kind == FrameKind::Ops ? &m_inStream : nullptr;
+  auto patches = m_doc.applyUpdate(m.update, stream);
+  if (!patches && patches.error().code() == Error::Code::Forked) {
+    // Two versions of one op (engine FORMAT.md, "Forks"): the same one wins on every copy.
+    auto repair = m_doc.repairFork(m.update, stream);
+    if (repair && repair->incomingWins) {
+      const std::uint32_t shown = m_doc.length();
+      m_doc = std::move(*repair->rebuilt);
+      out.rebuilt = true;
+      out.repaired = "a fork at op " + repair->author.toHex().substr(0, 8) + ":" +
+                     std::to_string(repair->seq) + " (" + repair->why +
+                     "): took the peer's version, which wins, and rebuilt the document without the other";
+      out.patches = {engine::Patch{0, shown, m_doc.text()}};
+      out.newOpsFrom = 0;
+      out.newOpsTo = m_doc.nextLv();
+      return;
+    }
+    if (repair) {
+      // This copy's version wins: the peer (honest, if it only passed the other one on) gets it
+      // before it is closed, so it can repair; the other peers get it too.
+      for (Frame& f : sendUpdate(repair->winner)) out.frames.push_back(std::move(f));
+      out.forkWinner = std::move(repair->winner);
+    }
+  }
   if (!patches) {
     end(out, "peer sent an update the document rejects: " + patches.error().toString());
     return;
@@ -137,6 +160,16 @@ std::vector<Frame> SyncSession::localUpdate(engine::LV from, engine::LV to) {
   Message m;
   m.kind = FrameKind::Ops;
   m.update = m_doc.encodeOpsBetween(from, to, &m_outStream);
+  frames.push_back(seal(std::move(m)));
+  return frames;
+}
+
+std::vector<Frame> SyncSession::sendUpdate(std::vector<std::uint8_t> update) {
+  std::vector<Frame> frames;
+  if (!m_peerHello || m_closed || update.empty()) return frames;
+  Message m;
+  m.kind = FrameKind::Update;
+  m.update = std::move(update);
   frames.push_back(seal(std::move(m)));
   return frames;
 }

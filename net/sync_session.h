@@ -39,6 +39,12 @@ struct SessionOutput {
   std::vector<Presence> presence;
   // Replicas whose presence should be cleared (the peer said bye).
   std::vector<engine::ReplicaId> left;
+  // A fork repaired by taking the peer's version (RoomOutput::rebuilt says what that means).
+  bool rebuilt = false;
+  std::string repaired;
+  // A fork where this copy's version won: the update that carries it, for every other peer (this
+  // peer is sent it before it is closed).
+  std::vector<std::uint8_t> forkWinner;
   bool disconnect = false;
   std::string reason;  // why, when disconnect is set (for the log line)
 };
@@ -68,6 +74,9 @@ class SyncSession {
   // hello has arrived: the catch-up sent then covers everything the document holds.
   // Only ops with LVs below `to` go out (the rest are not yet durable, say).
   std::vector<Frame> localUpdate(engine::LV from, engine::LV to = ~engine::LV{0});
+  // A self-contained update for the peer (a fork's winning version from another connection).
+  // Empty before the peer's hello: the catch-up then decides what it lacks.
+  std::vector<Frame> sendUpdate(std::vector<std::uint8_t> update);
 
   // Coalesced local presence: setLocalPresence() only records the latest value;
   // flushPresence() returns one frame if it changed since the last frame sent (the adapter

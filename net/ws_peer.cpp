@@ -322,7 +322,8 @@ void WsDocument::receive(PeerId peer, const QByteArray& frame) {
 // Durable before forwarded: nothing of `out` may go anywhere if its ops could not be stored.
 bool WsDocument::persist(PeerId peer, const SyncHub::Output& out) {
   if (out.newOpsTo <= out.newOpsFrom || !m_persist) return true;
-  if (auto stored = m_persist(out.newOpsFrom, out.newOpsTo); !stored) {
+  auto stored = out.rebuilt && m_replace ? m_replace() : m_persist(out.newOpsFrom, out.newOpsTo);
+  if (!stored) {
     const QString message = QString::fromStdString(stored.error().toString());
     closePeer(peer, QStringLiteral("cannot store the update"));
     emit persistFailed(message);
@@ -334,6 +335,8 @@ bool WsDocument::persist(PeerId peer, const SyncHub::Output& out) {
 void WsDocument::handle(SyncHub::Output out) {
   for (const auto& [peer, why] : out.rejected)
     qCWarning(lcSync).noquote() << "dropped a frame from" << peerName(peer) << "-" << QString::fromStdString(why);
+  for (const auto& [peer, what] : out.repaired)
+    qCWarning(lcSync).noquote() << "repaired" << QString::fromStdString(what) << "- from" << peerName(peer);
   for (const SyncHub::Outgoing& o : out.frames) send(o.to, o);
   for (std::size_t i = 0; i < out.disconnect.size(); ++i) {
     closePeer(out.disconnect[i], i < out.reasons.size() && !out.reasons[i].empty()

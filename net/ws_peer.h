@@ -75,6 +75,11 @@ class WsDocument : public QObject {
   WsDocument& operator=(const WsDocument&) = delete;
 
   void setPersistOps(PersistOps persist) { m_persist = std::move(persist); }
+  // Makes the whole document durable in place of its stored history: called instead of
+  // PersistOps after a fork's repair rebuilt the document (its LVs renumbered, ops the store
+  // holds dropped; engine FORMAT.md, "Forks"). Without it, PersistOps is given all of it.
+  using ReplaceHistory = std::function<Result<void>()>;
+  void setReplaceHistory(ReplaceHistory replace) { m_replace = std::move(replace); }
   const DocKey& key() const { return m_key; }
   const RoomId& room() const { return m_room; }
   std::size_t peerCount() const { return m_sockets.size(); }
@@ -121,7 +126,9 @@ class WsDocument : public QObject {
   void presenceChanged(const Presence& presence);
   // A remote replica left, or its presence expired.
   void presenceLeft(const engine::ReplicaId& replica);
-  // A snapshot from a relay replaced the (empty) document wholesale (patchesApplied follows).
+  // The document was replaced wholesale (patchesApplied follows with the whole text): a
+  // relay's snapshot filled it (it was empty), or a fork's repair rebuilt it, renumbering its
+  // LVs (anything kept by LV, e.g. an undo stack, no longer applies).
   void documentReplaced();
   // Local ops below `lv` reached someone who keeps them: a relay stored them (its "synced"
   // answer), or they went to a direct peer over a session that had exchanged hellos.
@@ -167,6 +174,7 @@ class WsDocument : public QObject {
   RoomId m_room;
   SyncHub m_hub;
   PersistOps m_persist;
+  ReplaceHistory m_replace;
   RoomOptions m_roomOptions;
   RejectedFrames m_rejectedFrames;
   std::map<PeerId, QWebSocket*> m_sockets;

@@ -147,3 +147,135 @@ TEST_CASE("fork: a forged long delete run costs per stretch, not per stated op",
   REQUIRE(copy.applyUpdate(genuine).has_value());  // the genuine one again: a duplicate
   CHECK(copy.text() == "a");
 }
+
+namespace {
+
+// Applies `update` to `copy` the way a sync layer does: a fork is repaired by the verdict of
+// repairFork. Returns the update of the held version to send on, if the held one won.
+Bytes applyRepairing(Document& copy, const Bytes& update) {
+  auto applied = copy.applyUpdate(update);
+  if (applied) return {};
+  REQUIRE(applied.error().code() == Error::Code::Forked);
+  auto repair = copy.repairFork(update);
+  REQUIRE(repair.has_value());
+  if (!repair->incomingWins) return repair->winner;
+  REQUIRE(repair->rebuilt);
+  INFO(repair->rebuilt->checkInvariants());
+  REQUIRE(repair->rebuilt->checkInvariants().empty());
+  copy = std::move(*repair->rebuilt);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("fork: copies that took different versions all end with the same one", "[fork]") {
+  const Document base = sharedBase();
+  struct Case {
+    const char* name;
+    Bytes one, other;
+  };
+  const std::vector<Case> cases{
+      {"text", authored(base, [](Document& m) { REQUIRE(m.insert(5, " there").has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.insert(5, " THERE").has_value()); })},
+      {"place", authored(base, [](Document& m) { REQUIRE(m.insert(0, "A").has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.insert(6, "A").has_value()); })},
+      {"delete", authored(base, [](Document& m) { REQUIRE(m.remove(0, 3).has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.remove(2, 3).has_value()); })},
+      {"kind", authored(base, [](Document& m) { REQUIRE(m.insert(0, "x").has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.remove(0, 1).has_value()); })},
+      {"lengths", authored(base, [](Document& m) { REQUIRE(m.insert(11, "!").has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.insert(11, "?!?!").has_value()); })},
+      {"late in a run", authored(base, [](Document& m) { REQUIRE(m.insert(11, " and more").has_value()); }),
+       authored(base, [](Document& m) { REQUIRE(m.insert(11, " and MORE").has_value()); })},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      // A took one version, B the other; each then typed on its own (not on the forger's text:
+      // see the next case for that).
+      Document a = honestCopy(base);
+      Document b(replicaId(3));
+      REQUIRE(b.applyUpdate(base.encodeUpdateSince({})).has_value());
+      REQUIRE(a.applyUpdate(c.one).has_value());
+      REQUIRE(b.applyUpdate(c.other).has_value());
+      auto beforeWorld = [](const Document& d) { return static_cast<std::uint32_t>(d.text().find("world")); };
+      REQUIRE(a.insert(beforeWorld(a), "[a]").has_value());
+      REQUIRE(b.insert(beforeWorld(b), "[b]").has_value());
+
+      // Each sends the other everything it holds; the copy whose version wins sends it on.
+      Bytes winnerFromA = applyRepairing(a, b.encodeUpdateSince({}));
+      Bytes winnerFromB = applyRepairing(b, a.encodeUpdateSince({}));
+      if (!winnerFromA.empty()) applyRepairing(b, winnerFromA);
+      if (!winnerFromB.empty()) applyRepairing(a, winnerFromB);
+      REQUIRE(a.applyUpdate(b.encodeUpdateSince({})).has_value());
+      REQUIRE(b.applyUpdate(a.encodeUpdateSince({})).has_value());
+
+      CHECK(a.text() == b.text());
+      CHECK(a.version() == b.version());
+      // Nothing the honest writers typed is lost, and exactly one version is kept: the same
+      // one whichever copy decides.
+      CHECK_THAT(a.text(), Catch::Contains("[a]") && Catch::Contains("[b]"));
+      Document one = honestCopy(base), other = honestCopy(base);
+      REQUIRE(one.applyUpdate(c.one).has_value());
+      REQUIRE(other.applyUpdate(c.other).has_value());
+      auto oneSays = one.repairFork(c.other);
+      auto otherSays = other.repairFork(c.one);
+      REQUIRE(oneSays.has_value());
+      REQUIRE(otherSays.has_value());
+      CHECK(oneSays->incomingWins != otherSays->incomingWins);
+      CHECK(oneSays->seq == otherSays->seq);
+    }
+  }
+}
+
+TEST_CASE("fork: the author of forged ops follows the same rule, and nothing else is repaired", "[fork]") {
+  const Document base = sharedBase();
+  Document a = honestCopy(base);  // replica 2
+  REQUIRE(a.insert(0, "zz").has_value());
+  // Someone writes other ops under a's own ids. Nobody can tell which version a made, so a
+  // picks as every other copy does: "AA" sorts first and wins; "~~" loses.
+  auto forgery = [&](const char* text) {
+    Document forger(replicaId(2));
+    REQUIRE(forger.applyUpdate(base.encodeUpdateSince({})).has_value());
+    const VersionVector before = forger.version();
+    REQUIRE(forger.insert(0, text).has_value());
+    return forger.encodeUpdateBetween(before, forger.version());
+  };
+  const Bytes loses = forgery("~~"), wins = forgery("AA");
+  REQUIRE(a.applyUpdate(loses).error().code() == Error::Code::Forked);
+  auto kept = a.repairFork(loses);
+  REQUIRE(kept.has_value());
+  CHECK_FALSE(kept->incomingWins);
+  CHECK(kept->seq == 0);
+  Document other = honestCopy(base);
+  REQUIRE(other.applyUpdate(kept->winner).has_value());
+  CHECK(other.text() == "zzhello world");
+
+  Bytes sendOn = applyRepairing(a, wins);
+  CHECK(sendOn.empty());
+  CHECK(a.text() == "AAhello world");
+  // a's next keystrokes take fresh ids after the winner's.
+  REQUIRE(a.insert(2, "!").has_value());
+  REQUIRE(other.applyUpdate(wins).error().code() == Error::Code::Forked);
+  applyRepairing(other, wins);
+  REQUIRE(other.applyUpdate(a.encodeUpdateSince({})).has_value());
+  CHECK(other.text() == "AA!hello world");
+
+  auto none = a.repairFork(base.encodeUpdateSince({}));
+  REQUIRE_FALSE(none.has_value());
+  CHECK(none.error().code() == Error::Code::InvalidArgument);
+}
+
+TEST_CASE("fork: a copy whose own edits build on the losing version keeps it and says so", "[fork]") {
+  const Document base = sharedBase();
+  // The winner ("A" sorts first) has no op 1, which this copy's "!" follows.
+  Bytes lower = authored(base, [](Document& m) { REQUIRE(m.insert(0, "A").has_value()); });
+  Bytes higher = authored(base, [](Document& m) { REQUIRE(m.insert(0, "ab").has_value()); });
+  Document a = honestCopy(base);
+  REQUIRE(a.applyUpdate(higher).has_value());
+  REQUIRE(a.insert(2, "!").has_value());  // right after the forger's "b"
+  auto repair = a.repairFork(lower);
+  REQUIRE_FALSE(repair.has_value());
+  CHECK(repair.error().code() == Error::Code::Forked);
+  CHECK_THAT(repair.error().toString(), Catch::Contains("build on the losing version"));
+  CHECK(a.text() == "ab!hello world");
+}

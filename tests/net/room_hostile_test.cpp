@@ -83,7 +83,21 @@ TEST_CASE("a poison frame does not stop a room's members from compacting it", "[
   CHECK(r.doc(0).text() == std::string(40, 'x'));
 }
 
-TEST_CASE("a forged duplicate stored in a room is refused by every member, who all keep one version", "[room][hostile][fork]") {
+namespace {
+
+// A key holder's update that writes `text` at the start under `author`'s ids from seq 0.
+Message forgedBy(const engine::ReplicaId& author, const std::string& text) {
+  engine::Document forger(author);
+  REQUIRE(forger.insert(0, text));
+  Message m;
+  m.kind = FrameKind::Update;
+  m.update = forger.encodeUpdateSince({});
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a forged duplicate that loses is refused by every member, remembered and skipped", "[room][hostile][fork]") {
   Room r(2);
   r.options.snapshotAfterItems = 0;
   RejectedFrames remembered[2];
@@ -91,13 +105,9 @@ TEST_CASE("a forged duplicate stored in a room is refused by every member, who a
   r.type(0, 0, "honest");
   r.run();
 
-  // A key holder stores other ops under member 0's ids (its seqs 0..5).
-  engine::Document forger(r.doc(0).localReplica());
-  REQUIRE(forger.insert(0, "FORGED"));
-  Message m;
-  m.kind = FrameKind::Update;
-  m.update = forger.encodeUpdateSince({});
-  storeFromOutsider(r, m);
+  // A key holder stores other ops under member 0's ids (its seqs 0..5). The two versions first
+  // differ at seq 0, where "z" sorts after "h": the held version wins (engine FORMAT.md, "Forks").
+  storeFromOutsider(r, forgedBy(r.doc(0).localReplica(), "zonest"));
   r.run();
   CHECK(r.members[0].session->badFrames() == 1);
   CHECK_THAT(r.members[0].session->lastBadFrame(), Catch::Contains("forked"));
@@ -115,4 +125,60 @@ TEST_CASE("a forged duplicate stored in a room is refused by every member, who a
   CHECK(r.members[1].session->framesSkippedAsRejected() == 1);
   requireConverged(r);
   CHECK(r.doc(0).text() == "honest!");
+}
+
+TEST_CASE("a forged duplicate that wins is taken by every member, its author's copy included", "[room][hostile][fork]") {
+  Room r(3);
+  r.options.snapshotAfterItems = 0;
+  r.goOnline(0);
+  r.goOnline(1);
+  r.run();
+  r.type(0, 0, "honest");
+  r.run();
+  // "F" sorts before "h": the forgery wins on every copy, so all still hold one version.
+  storeFromOutsider(r, forgedBy(r.doc(0).localReplica(), "FORGED"));
+  r.run();
+  CHECK(r.members[0].replaced);
+  CHECK(r.members[1].replaced);
+  CHECK(r.doc(0).text() == "FORGED");
+  r.type(0, 6, "?");  // the author types on, with fresh ids
+  r.type(1, 0, ">");
+  r.run();
+  r.goOnline(2);  // a newcomer replays the genuine ops, then the forgery
+  r.run();
+  requireConverged(r);
+  CHECK(r.doc(2).text() == ">FORGED?");
+}
+
+TEST_CASE("a member that sends one version to half a room and another to the rest: every copy ends identical", "[room][hostile][fork]") {
+  Room r(3);
+  r.options.snapshotAfterItems = 0;
+  for (std::size_t i = 0; i < 3; ++i) r.goOnline(i);
+  r.run();
+  r.type(1, 0, "base");
+  r.run();
+  const engine::ReplicaId mallory = replicaId(0x4D);
+  for (const bool roomWins : {true, false}) {
+    DYNAMIC_SECTION("the room's version " << (roomWins ? "wins" : "loses")) {
+      const std::string direct = roomWins ? "mallory" : "MALLORY";
+      const std::string viaRoom = roomWins ? "Mallory" : "mallorY";
+      // Straight to member 0 (as a direct peer would): it takes it and passes it on to the room,
+      // as its hub forwards whatever a direct peer brings.
+      const engine::LV before = r.doc(0).nextLv();
+      REQUIRE(r.doc(0).applyUpdate(forgedBy(mallory, direct).update));
+      r.members[0].replica->mirror = test::toU32(r.doc(0).text());
+      // Meanwhile the other version goes into the room.
+      storeFromOutsider(r, forgedBy(mallory, viaRoom));
+      r.toRelay(0, r.members[0].session->localUpdate(before));
+      r.run();
+      r.type(0, 0, "[0]");
+      r.type(2, 0, "[2]");
+      r.run();
+      requireConverged(r);
+      const std::string winner = std::min(direct, viaRoom);
+      CHECK_THAT(r.doc(0).text(), Catch::Contains(winner) && Catch::Contains("[0]") &&
+                                      Catch::Contains("[2]") && Catch::Contains("base"));
+      CHECK_THAT(r.doc(0).text(), !Catch::Contains(std::max(direct, viaRoom)));
+    }
+  }
 }

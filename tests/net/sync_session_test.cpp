@@ -207,14 +207,14 @@ TEST_CASE("presence is held until the op its anchor names arrives", "[net][sessi
   CHECK(b.resolveAnchor(zp.cursor).has_value());
 }
 
-TEST_CASE("a direct peer that sends a forged duplicate is disconnected, told why", "[net][session][fork]") {
+namespace {
+
+// b, holding a's "honest", is sent `forged` under a's ids by someone who holds the key.
+// Returns b's output for the frame that carried it.
+SessionOutput sendForgery(engine::Document& b, const std::string& forged) {
   const DocKey key = generateKey();
-  engine::Document a(replicaId(1)), b(replicaId(2));
-  REQUIRE(a.insert(0, "honest"));
-  REQUIRE(test::syncPair(a, b) == "");
-  // Someone who holds the key writes other ops under a's ids (a:0..5) and connects to b.
   engine::Document forger(replicaId(1));
-  REQUIRE(forger.insert(0, "HONEST"));
+  REQUIRE(forger.insert(0, forged));
   SyncSession sf(forger, key), sb(b, key);
   std::vector<Frame> toB{sf.start()};
   std::vector<Frame> toF{sb.start()};
@@ -223,9 +223,49 @@ TEST_CASE("a direct peer that sends a forged duplicate is disconnected, told why
   SessionOutput last;
   for (auto& f : toB) {
     last = sb.receive(f);
-    if (last.disconnect) break;
+    if (last.disconnect || last.rebuilt) break;
   }
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("a direct peer that sends a losing forged duplicate is sent the winner and disconnected", "[net][session][fork]") {
+  engine::Document a(replicaId(1)), b(replicaId(2));
+  REQUIRE(a.insert(0, "honest"));
+  REQUIRE(test::syncPair(a, b) == "");
+  // The versions first differ at a:5, where "u" sorts after "t" (engine FORMAT.md, "Forks").
+  SessionOutput last = sendForgery(b, "honesu");
   REQUIRE(last.disconnect);
   CHECK_THAT(last.reason, Catch::Contains("forked") && Catch::Contains("different text"));
+  CHECK_FALSE(last.rebuilt);
   CHECK(b.text() == "honest");
+  // The winner goes to the peer before the close, and to every other peer through the hub.
+  CHECK(last.frames.size() == 1);
+  CHECK_FALSE(last.forkWinner.empty());
+  // A copy that took the forgery repairs with it.
+  engine::Document c(replicaId(3)), forger(replicaId(1));
+  REQUIRE(forger.insert(0, "honesu"));
+  REQUIRE(c.applyUpdate(forger.encodeUpdateSince({})));
+  REQUIRE(c.applyUpdate(last.forkWinner).error().code() == Error::Code::Forked);
+  auto repair = c.repairFork(last.forkWinner);
+  REQUIRE(repair.has_value());
+  REQUIRE(repair->incomingWins);
+  CHECK(repair->rebuilt->text() == "honest");
+}
+
+TEST_CASE("a direct peer whose forged duplicate wins: the document is rebuilt with it", "[net][session][fork]") {
+  engine::Document a(replicaId(1)), b(replicaId(2));
+  REQUIRE(a.insert(0, "honest"));
+  REQUIRE(test::syncPair(a, b) == "");
+  REQUIRE(b.insert(6, "!"));
+  SessionOutput last = sendForgery(b, "HONEST");
+  CHECK_FALSE(last.disconnect);
+  REQUIRE(last.rebuilt);
+  CHECK_THAT(last.repaired, Catch::Contains("took the peer's version"));
+  CHECK(b.text() == "HONEST!");
+  REQUIRE(last.patches.size() == 1);
+  CHECK(last.patches[0] == engine::Patch{0, 7, "HONEST!"});
+  CHECK(last.newOpsFrom == 0);
+  CHECK(last.newOpsTo == b.nextLv());
 }
