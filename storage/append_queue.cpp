@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "storage/replace_history.h"
 #include "storage/schema.h"
 #include "storage/sqlite_db.h"
 
@@ -16,8 +17,11 @@ namespace quire::storage {
 namespace {
 
 struct Item {
+  enum class Kind : std::uint8_t { Append, Replace };
+  Kind kind = Kind::Append;
   DocumentId id;
-  std::vector<std::uint8_t> update;
+  std::vector<std::uint8_t> bytes;    // Append: the update; Replace: the whole new history
+  std::vector<std::uint8_t> version;  // Replace: the history's encoded version (writer thread)
   AppendQueue::Committed committed;
   Result<void> result;
 };
@@ -26,11 +30,19 @@ std::string appendContext(const DocumentId& id) {
   return "storage: append to document " + id.toHex().substr(0, 8) + "\u2026";
 }
 
-// The batch's failure as seen by one of its updates: same code and detail, but the message
-// names that update's document, as DocumentStore::append's errors do.
-Error forItem(const Error& batchError, std::string_view batchContext, const DocumentId& id,
+std::string replaceContext(const DocumentId& id) {
+  return "storage: replace the history of document " + id.toHex().substr(0, 8) + "\u2026";
+}
+
+std::string itemContext(const Item& item) {
+  return item.kind == Item::Kind::Replace ? replaceContext(item.id) : appendContext(item.id);
+}
+
+// The batch's failure as seen by one of its items: same code and detail, but the message
+// names that item's document, as DocumentStore's errors do.
+Error forItem(const Error& batchError, std::string_view batchContext, const Item& item,
               std::size_t batchSize) {
-  std::string msg = appendContext(id);
+  std::string msg = itemContext(item);
   if (batchSize > 1) msg += " (one transaction of " + std::to_string(batchSize) + " updates)";
   std::string_view detail = batchError.message();
   if (detail.starts_with(batchContext)) detail.remove_prefix(batchContext.size());
@@ -76,13 +88,23 @@ void AppendQueue::Impl::run() {
     batch.swap(pending);
     lock.unlock();
 
+    // A replacement history is checked (decoded) before the transaction takes the write lock.
+    for (auto& item : batch) {
+      if (item.kind != Item::Kind::Replace) continue;
+      auto version = versionOfHistory(item.bytes, replaceContext(item.id));
+      if (version) {
+        item.version = std::move(*version);
+      } else {
+        item.result = fail(version.error());
+      }
+    }
     const std::string context =
         "storage: append (one transaction of " + std::to_string(batch.size()) + " updates)";
     if (auto r = commitBatch(batch, context); r) {
       ++commits;
     } else {
       for (auto& item : batch) {
-        if (item.result) item.result = fail(forItem(r.error(), context, item.id, batch.size()));
+        if (item.result) item.result = fail(forItem(r.error(), context, item, batch.size()));
       }
     }
     ++batches;
@@ -96,21 +118,35 @@ void AppendQueue::Impl::run() {
   }
 }
 
-// One transaction for the whole batch: either every valid update in it is stored, or none is
-// (the Transaction rolls back on every error path). Updates that are invalid on their own get
-// their own error in `item.result` and write nothing.
+// One transaction for the whole batch, in queue order: either every valid item in it is stored,
+// or none is (the Transaction rolls back on every error path). Items that are invalid on their
+// own get their own error in `item.result` and write nothing.
 Result<void> AppendQueue::Impl::commitBatch(std::vector<Item>& batch, const std::string& context) {
   auto tx = Transaction::begin(db, context);
   if (!tx) return fail(tx.error());
+  const std::int64_t now = options.nowMs();
   std::map<DocumentId, std::pair<std::int64_t, std::int64_t>> added;  // rows, bytes
   for (auto& item : batch) {
-    if (item.update.empty()) {
+    if (!item.result) continue;  // a replacement history that does not decode
+    if (item.kind == Item::Kind::Replace) {
+      auto replaced = writeReplacedHistory(db, item.id, item.bytes, item.version, now, context);
+      if (!replaced) return fail(replaced.error());
+      if (!*replaced) {
+        item.result = fail(Error::invalidArgument(replaceContext(item.id) + ": no such document"));
+        continue;
+      }
+      // The rows appended to this document earlier in the batch are gone with the rest of its
+      // tail, whose counters are now 0; only the ones after this item count.
+      added.erase(item.id);
+      continue;
+    }
+    if (item.bytes.empty()) {
       item.result = fail(Error::invalidArgument(appendContext(item.id) + ": the update is empty"));
       continue;
     }
     insertRow.reset();
     insertRow.bind(1, std::span<const std::uint8_t>(item.id.bytes));
-    insertRow.bind(2, std::span<const std::uint8_t>(item.update));
+    insertRow.bind(2, std::span<const std::uint8_t>(item.bytes));
     if (auto r = insertRow.run(context); !r) return r;
     if (db.changes() == 0) {
       item.result = fail(Error::invalidArgument(appendContext(item.id) + ": no such document"));
@@ -118,9 +154,8 @@ Result<void> AppendQueue::Impl::commitBatch(std::vector<Item>& batch, const std:
     }
     auto& [rows, bytes] = added[item.id];
     ++rows;
-    bytes += static_cast<std::int64_t>(item.update.size());
+    bytes += static_cast<std::int64_t>(item.bytes.size());
   }
-  const std::int64_t now = options.nowMs();
   for (const auto& [id, counts] : added) {
     updateDocument.reset();
     updateDocument.bind(1, std::span<const std::uint8_t>(id.bytes)).bind(2, now);
@@ -181,7 +216,18 @@ void AppendQueue::append(const DocumentId& id, std::vector<std::uint8_t> update,
                          Committed committed) {
   {
     std::lock_guard lock(m_impl->mutex);
-    m_impl->pending.push_back(Item{id, std::move(update), std::move(committed), {}});
+    m_impl->pending.push_back(
+        Item{Item::Kind::Append, id, std::move(update), {}, std::move(committed), {}});
+    ++m_impl->enqueued;
+  }
+  m_impl->queued.notify_one();
+}
+
+void AppendQueue::replace(const DocumentId& id, std::vector<std::uint8_t> history, Committed done) {
+  {
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->pending.push_back(
+        Item{Item::Kind::Replace, id, std::move(history), {}, std::move(done), {}});
     ++m_impl->enqueued;
   }
   m_impl->queued.notify_one();

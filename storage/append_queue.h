@@ -30,7 +30,7 @@ namespace quire::storage {
 // The two connections take turns for the write lock (busy timeout 5 s, as every connection).
 //
 // Owns its connection and its thread; the destructor commits what is queued, then joins.
-// Thread-safe: append(), appendAndWait() and flush() may be called from any thread.
+// Thread-safe: append(), replace(), appendAndWait() and flush() may be called from any thread.
 class AppendQueue {
  public:
   // Called on the writer thread once the update's transaction committed (success), or with the
@@ -63,6 +63,18 @@ class AppendQueue {
   // update is not retried by the queue: the caller still has the edit in its Document and
   // appends it again (encodeUpdateSince(stored version)) once writing works.
   void append(const DocumentId& id, std::vector<std::uint8_t> update, Committed committed);
+
+  // Queues replacing document `id`'s stored history with `history` (Document::encodeHistory(),
+  // made on the caller's thread: the queue holds no reference to a Document the caller goes on
+  // editing), for a document rebuilt on purpose (a fork repaired): DocumentStore::replaceHistory
+  // does the same synchronously and says what it writes. Returns at once; `done` (may be empty)
+  // is called like an append's `committed`. It runs in queue order with the appends: updates
+  // queued before it are committed first and then deleted by it (in the same transaction or an
+  // earlier one), updates queued after it are kept on top of the new history. The history is
+  // decoded on the writer thread before its transaction; one that does not decode, or an unknown
+  // document, gives Error::invalidArgument to this call alone and changes nothing. A failed
+  // transaction fails it with the others in it, and the stored history stays as it was.
+  void replace(const DocumentId& id, std::vector<std::uint8_t> history, Committed done);
 
   // append(), then waits for the result. REQUIRES: not called from a callback.
   [[nodiscard]] Result<void> appendAndWait(const DocumentId& id, std::vector<std::uint8_t> update);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/version_vector.h"
+#include "storage/document_store_impl.h"
 #include "storage/file_io.h"
 #include "storage/schema.h"
 #include "storage/sqlite_db.h"
@@ -22,37 +23,11 @@ int hexValue(char c) {
   return -1;
 }
 
-// "3fa2c1d0…": enough of an id to find the document in a message.
-std::string shortId(const DocumentId& id) { return id.toHex().substr(0, 8) + "\u2026"; }
-
-std::string docContext(std::string_view verb, const DocumentId& id) {
-  return "storage: " + std::string(verb) + " document " + shortId(id);
-}
-
 DocumentId idFromBlob(const std::vector<std::uint8_t>& blob) {
   DocumentId id;
   if (blob.size() == id.bytes.size()) std::copy(blob.begin(), blob.end(), id.bytes.begin());
   return id;
 }
-
-Error noSuchDocument(const std::string& context) {
-  return Error::invalidArgument(context + ": no such document");
-}
-
-// Resets a cached statement when the caller is done with it, so a SELECT that stopped after
-// its first row does not hold a read transaction open.
-class Use {
- public:
-  explicit Use(Statement& st) : m_st(st) { m_st.reset(); }
-  ~Use() { m_st.reset(); }
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
-  Statement* operator->() { return &m_st; }
-  Statement& operator*() { return m_st; }
-
- private:
-  Statement& m_st;
-};
 
 }  // namespace
 
@@ -81,54 +56,6 @@ std::optional<DocumentId> DocumentId::fromHex(std::string_view hex) {
 }
 
 // ---- Impl.
-
-struct DocumentStore::Impl {
-  std::string path;
-  OpenOptions options;
-  Connection db;
-  Device device;
-  std::vector<std::string> warnings;
-  std::map<std::string, Statement, std::less<>> statements;
-  // Tail rows and bytes the last compaction in this process could not drop, per document row:
-  // auto-compaction waits for a full compactRows/compactBytes beyond them, so rows that can
-  // never be covered (undecodable, waiting on dependencies) do not make every append compact.
-  std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> leftover;
-
-  std::int64_t now() const { return options.nowMs(); }
-
-  Result<Statement*> stmt(std::string_view sql, const std::string& context) {
-    auto it = statements.find(sql);
-    if (it == statements.end()) {
-      std::string key(sql);
-      auto st = Statement::prepare(db, key.c_str(), context, true);
-      if (!st) return fail(st.error());
-      it = statements.emplace(std::move(key), std::move(*st)).first;
-    }
-    return &it->second;
-  }
-
-  // The document's row number, or an error naming it.
-  Result<std::int64_t> docRow(const DocumentId& id, const std::string& context) {
-    auto st = stmt("SELECT doc FROM documents WHERE id = ?1", context);
-    if (!st) return fail(st.error());
-    Use use(**st);
-    use->bind(1, std::span<const std::uint8_t>(id.bytes));
-    auto row = use->step(context);
-    if (!row) return fail(row.error());
-    if (!*row) return fail(noSuchDocument(context));
-    return use->columnInt(0);
-  }
-
-  Result<void> loadDevice(const std::string& context);
-  Result<engine::Document> load(const DocumentId& id, const engine::ReplicaId& replica,
-                                std::vector<Error>* skipped);
-  Result<DocumentInfo> infoRow(Statement& st);
-  // Inserts a library row (and a snapshot of `initial`, if given). A fresh id and key are made
-  // unless `shared` names the id and key of a document that came from elsewhere.
-  Result<DocumentId> insertDocument(const std::string& title, const std::string& context,
-                                    const engine::Document* initial,
-                                    const std::pair<DocumentId, DocumentKey>* shared = nullptr);
-};
 
 Result<void> DocumentStore::Impl::loadDevice(const std::string& context) {
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -577,125 +504,6 @@ Result<void> DocumentStore::append(const DocumentId& id, std::span<const std::ui
     m_impl->warnings.push_back("storage: automatic compaction after " + context +
                                " failed: " + compacted.error().toString());
   }
-  return {};
-}
-
-Result<void> DocumentStore::compact(const DocumentId& id, const engine::Document& doc) {
-  const std::string context = docContext("compact", id);
-  Impl& m = *m_impl;
-  auto tx = Transaction::begin(m.db, context);
-  if (!tx) return fail(tx.error());
-  auto row = m.docRow(id, context);
-  if (!row) return fail(row.error());
-
-  // If the stored snapshot holds ops `doc` lacks (another process compacted meanwhile), merge
-  // them in: a snapshot must never move backwards.
-  std::optional<engine::Document> merged;
-  std::int64_t throughSeq = 0;
-  {
-    auto st = m.stmt("SELECT history, version, through_seq FROM snapshots WHERE doc = ?1", context);
-    if (!st) return fail(st.error());
-    Use use(**st);
-    use->bind(1, *row);
-    auto found = use->step(context);
-    if (!found) return fail(found.error());
-    if (*found) {
-      throughSeq = use->columnInt(2);
-      auto version = engine::VersionVector::decode(use->columnBlob(1));
-      if (version && !doc.version().includes(*version)) {
-        auto stored = engine::Document::decodeHistory(use->columnBlob(0), m.device.replica);
-        if (stored) {
-          merged.emplace(doc);
-          auto missing = stored->encodeUpdateSince(doc.version());
-          if (auto r = merged->applyUpdate(missing); !r) {
-            return fail(
-                Error::corrupt(context + ": merging the stored snapshot: " + r.error().message()));
-          }
-        }
-      }
-    }
-  }
-  const engine::Document& base = merged ? *merged : doc;
-  const auto history = base.encodeHistory();
-
-  // What the new snapshot holds. Ops waiting on dependencies are not in a history, so when
-  // there are any, ask the snapshot itself.
-  std::optional<engine::Document> covered;
-  if (base.pendingOpCount() != 0) {
-    auto decoded = engine::Document::decodeHistory(history, m.device.replica);
-    if (!decoded)
-      return fail(Error::corrupt(
-          context + ": the new snapshot does not decode: " + decoded.error().message()));
-    covered.emplace(std::move(*decoded));
-  } else {
-    covered.emplace(base);
-  }
-  const auto version = covered->version().encode();
-
-  // A tail row may go only if applying it to the snapshot (plus the rows kept before it)
-  // changes nothing: then every op in it is already stored elsewhere.
-  std::vector<std::int64_t> drop;
-  std::uint64_t keptRows = 0;
-  std::uint64_t keptBytes = 0;
-  {
-    auto st = m.stmt("SELECT seq, data FROM updates WHERE doc = ?1 ORDER BY seq", context);
-    if (!st) return fail(st.error());
-    Use use(**st);
-    use->bind(1, *row);
-    for (;;) {
-      auto next = use->step(context);
-      if (!next) return fail(next.error());
-      if (!*next) break;
-      const auto seq = use->columnInt(0);
-      const auto data = use->columnBlobView(1);
-      throughSeq = std::max(throughSeq, seq);
-      const auto before = covered->version();
-      const auto pending = covered->pendingOpCount();
-      auto applied = covered->applyUpdate(data);
-      if (applied && covered->version() == before && covered->pendingOpCount() == pending) {
-        drop.push_back(seq);
-      } else {
-        ++keptRows;
-        keptBytes += data.size();
-      }
-    }
-  }
-  const auto t = m.now();
-  {
-    auto st = m.stmt(
-        "INSERT OR REPLACE INTO snapshots (doc, history, version, through_seq, written_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)",
-        context);
-    if (!st) return fail(st.error());
-    Use use(**st);
-    use->bind(1, *row).bind(2, std::span<const std::uint8_t>(history));
-    use->bind(3, std::span<const std::uint8_t>(version)).bind(4, throughSeq).bind(5, t);
-    if (auto r = use->run(context); !r) return r;
-  }
-  {
-    auto st = m.stmt("DELETE FROM updates WHERE seq = ?1", context);
-    if (!st) return fail(st.error());
-    for (auto seq : drop) {
-      Use use(**st);
-      use->bind(1, seq);
-      if (auto r = use->run(context); !r) return r;
-    }
-  }
-  {
-    auto st =
-        m.stmt("UPDATE documents SET tail_rows = ?2, tail_bytes = ?3 WHERE doc = ?1", context);
-    if (!st) return fail(st.error());
-    Use use(**st);
-    use->bind(1, *row)
-        .bind(2, static_cast<std::int64_t>(keptRows))
-        .bind(3, static_cast<std::int64_t>(keptBytes));
-    if (auto r = use->run(context); !r) return r;
-  }
-  // Give the pages of the deleted rows and the old snapshot back to the file system, in the
-  // same transaction (a no-op on a database made without auto-vacuum).
-  if (auto r = m.db.exec("PRAGMA incremental_vacuum", context); !r) return r;
-  if (auto r = tx->commit(context); !r) return r;
-  m.leftover[*row] = {keptRows, keptBytes};
   return {};
 }
 

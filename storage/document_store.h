@@ -116,6 +116,20 @@ class DocumentStore {
   // "Compaction". REQUIRES: `doc` is a copy of document `id` (loaded from this store or kept
   // in step with it).
   [[nodiscard]] Result<void> compact(const DocumentId& id, const engine::Document& doc);
+  // For a document rebuilt on purpose (a fork repaired: engine FORMAT.md "Forks"); anything
+  // appended before this call that `doc` lacks is gone. In one transaction, `doc`'s history
+  // becomes the snapshot and EVERY tail row of document `id` is deleted (tail counters 0,
+  // edited_ms moves as on an append). Unlike compact() nothing stored is merged back: this is
+  // the only call that may move a snapshot backwards. Ops of `doc` waiting on dependencies are
+  // not in a history, so they are not stored either. Fails with Error::invalidArgument for an
+  // unknown document; any failure changes nothing. SCHEMA.md, "Replacing a history (fork
+  // repair)". REQUIRES: `doc` is a copy of document `id`.
+  [[nodiscard]] Result<void> replaceHistory(const DocumentId& id, const engine::Document& doc);
+  // The same, from `history` = Document::encodeHistory() made elsewhere (e.g. on the thread that
+  // owns the Document). `history` is decoded first, to check it and find its version: one that
+  // does not decode is refused with Error::invalidArgument and changes nothing.
+  [[nodiscard]] Result<void> replaceHistory(const DocumentId& id,
+                                            std::span<const std::uint8_t> history);
 
   // ---- Files.
   // A new document holding the UTF-8 text of `path` (.txt, .md, ...); binary or non-UTF-8
