@@ -111,7 +111,10 @@ SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> fram
     RoomOutput r = room->second->receiveBinary(frame);
     for (std::string& why : r.rejected) out.rejected.emplace_back(peer, std::move(why));
     append(out.frames, peer, std::move(r.messages));
-    absorb(peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
+    // A rebuilt document goes to the room that brought the winner too: what this copy sent it
+    // before held the loser, so the members holding the winner refused it whole, honest ops and
+    // all.
+    absorb(r.rebuilt ? kNobody : peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
            std::move(r.left), out);
     out.replaced = r.replaced;
     out.rebuilt = r.rebuilt;
@@ -131,7 +134,7 @@ SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> fram
   }
   SessionOutput s = it->second->receive(frame);
   for (Frame& f : s.frames) out.frames.push_back({peer, std::move(f)});
-  absorb(peer, std::move(s.patches), s.newOpsFrom, s.newOpsTo, std::move(s.presence),
+  absorb(s.rebuilt ? kNobody : peer, std::move(s.patches), s.newOpsFrom, s.newOpsTo, std::move(s.presence),
          std::move(s.left), out);
   out.replaced = out.rebuilt = s.rebuilt;
   if (!s.repaired.empty()) out.repaired.emplace_back(peer, std::move(s.repaired));
@@ -165,7 +168,7 @@ SyncHub::Output SyncHub::receiveText(PeerId peer, std::string_view text) {
 
 SyncHub::Output SyncHub::localEdited(engine::LV from, engine::LV to) {
   Output out = emptyOutput();
-  forwardOps(from, to, 0, out);
+  forwardOps(from, to, kNobody, out);
   return out;
 }
 

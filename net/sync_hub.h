@@ -99,6 +99,7 @@ class SyncHub {
   engine::Document& m_doc;
   DocKey m_key;
   SessionOptions m_options;
+  static constexpr PeerId kNobody = 0;  // no connection has it: "except nobody"
   PeerId m_nextPeer = 1;
   std::map<PeerId, std::unique_ptr<SyncSession>> m_sessions;
   std::map<PeerId, std::unique_ptr<RoomSession>> m_rooms;

@@ -81,6 +81,10 @@ LivePeer::LivePeer(storage::DocumentStore& store, const storage::DocumentId& id,
     if (auto r = ensureStored(); !r) return r;
     return m_store.append(m_id, m_doc.encodeOpsSince(from), &m_doc);
   });
+  m_net->setReplaceHistory([this]() -> Result<void> {
+    if (auto r = ensureStored(); !r) return r;
+    return m_store.replaceHistory(m_id, m_doc);
+  });
   QObject::connect(m_net.get(), &net::WsDocument::routeStateChanged, m_net.get(),
                    [this](const QUrl& url, net::RouteState state, const QString&) {
                      m_routeStates[url.toString().toStdString()] = state;

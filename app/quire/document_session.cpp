@@ -69,17 +69,7 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
   // sending (durable before sent), so a crash here loses nothing that exists nowhere else, and
   // a burst of remote keystrokes never waits for the disk on the GUI thread.
   m_net->setPersistOps([this](engine::LV from, engine::LV to) -> Result<void> {
-    std::weak_ptr<bool> alive = m_alive;
-    QPointer<DocumentSession> self(this);
-    m_queue.append(m_id, m_doc.encodeOpsBetween(from, to), [alive, self](Result<void> result) {
-      if (result || alive.expired()) return;
-      QMetaObject::invokeMethod(
-          QCoreApplication::instance(),
-          [self, error = QString::fromStdString(result.error().toString())] {
-            if (self) emit self->storageFailed(error);
-          },
-          Qt::QueuedConnection);
-    });
+    m_queue.append(m_id, m_doc.encodeOpsBetween(from, to), reportStorageFailure());
     return {};
   });
   connect(m_net.get(), &net::WsDocument::patchesApplied, this,
@@ -94,7 +84,21 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
             if (std::exchange(m_replaced, false)) return;
             emit remoteEdited(patches);
           });
+  // A fork's repair rebuilt the document (engine FORMAT.md, "Forks"): its history replaces the
+  // stored one, in queue order with the appends.
+  m_net->setReplaceHistory([this]() -> Result<void> {
+    m_queue.replace(m_id, m_doc.encodeHistory(), reportStorageFailure());
+    return {};
+  });
   connect(m_net.get(), &net::WsDocument::documentReplaced, this, [this] {
+    // The LVs the undo stack and the unreceived list name are gone (a rebuilt document
+    // numbers its ops anew; a snapshot filled an empty one).
+    m_undo.clear();
+    if (m_unreceivedCount != 0) {
+      m_unreceived.clear();
+      m_unreceivedCount = 0;
+      emit unreceivedChanged();
+    }
     m_replaced = true;
     emit documentReplaced();
   });
@@ -123,6 +127,19 @@ DocumentSession::DocumentSession(storage::DocumentStore& store, storage::AppendQ
   });
   connect(m_net.get(), &net::WsDocument::joinProgress, this, &DocumentSession::joinProgress);
   connect(m_net.get(), &net::WsDocument::persistFailed, this, &DocumentSession::storageFailed);
+}
+
+storage::AppendQueue::Committed DocumentSession::reportStorageFailure() {
+  // Runs on the queue's writer thread, possibly after this session is gone.
+  return [alive = std::weak_ptr<bool>(m_alive), self = QPointer<DocumentSession>(this)](Result<void> result) {
+    if (result || alive.expired()) return;
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, error = QString::fromStdString(result.error().toString())] {
+          if (self) emit self->storageFailed(error);
+        },
+        Qt::QueuedConnection);
+  };
 }
 
 DocumentSession::~DocumentSession() {

@@ -118,6 +118,8 @@ class DocumentSession : public QObject {
                   QString title, QObject* parent);
   void queueLocal(engine::LV from);
   void committed(engine::LV from, engine::LV to, Result<void> result);
+  // A queue callback that reports a failed write as storageFailed (on this session's thread).
+  storage::AppendQueue::Committed reportStorageFailure();
   void updatePresence();
   void routeChanged(const QUrl& url, net::RouteState state);
   std::uint64_t nowMs() const { return static_cast<std::uint64_t>(m_clock.elapsed()); }

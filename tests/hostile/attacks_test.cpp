@@ -165,11 +165,11 @@ TEST_CASE("hostile: a 64 MiB frame is refused and skipped on rejoin", "[hostile]
   hostile::checkDefaultRelayRefuses(bigFrame(other));
 }
 
-TEST_CASE("hostile: a forged duplicate is refused, the first version kept everywhere",
+TEST_CASE("hostile: a forged duplicate that loses is refused, the original kept everywhere",
           "[hostile][process]") {
   AttackPlan plan;
-  // A writer's "hello" (seqs 0-4), then the same ids with the text "HELLO". Through one relay
-  // every copy sees the original first, keeps it, and refuses the forgery.
+  // A writer's "hello" (seqs 0-4), then the same ids with the text "jello", which loses to it
+  // on every copy (engine FORMAT.md, "Forks"; fork_attack_test.cpp has forgeries that win).
   plan.viaRelay = [](const RoomView& v) {
     return std::vector<RelayFrame>{
         {hostile::sealed(v, hostile::updateMessage(hostile::honestUpdate())), "", true, true},

@@ -312,7 +312,8 @@ std::vector<std::uint8_t> honestUpdate() {
   return doc.encodeUpdateSince({});
 }
 
-std::vector<std::uint8_t> forgedDuplicateUpdate() {
+std::vector<std::uint8_t> forgedDuplicateUpdate(std::string_view text) {
+  assert(text.size() == 5);
   std::vector<std::uint8_t> body;
   ByteWriter w(body);
   agentDef(w, honestReplica());
@@ -322,7 +323,7 @@ std::vector<std::uint8_t> forgedDuplicateUpdate() {
   w.varint(0);
   w.varint(0);
   w.varint(5);  // text: a block of 5 bytes
-  w.bytes(std::string_view("HELLO"));
+  w.bytes(text);
   return updateOf(2, body);
 }
 

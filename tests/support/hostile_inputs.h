@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "engine/ids.h"
@@ -82,10 +83,12 @@ std::vector<std::uint8_t> truncatedHistory();
 std::vector<std::uint8_t> bigInsertUpdate(std::size_t chars);
 
 // (e) A forged duplicate. honestUpdate() is replica 0x01..'s "hello" (seqs 0-4); the forgery
-// names the same replica and seqs 0-4 with the text "HELLO". Apply the honest one first.
+// names the same replica and seqs 0-4 with the 5-byte ASCII `text`. With "jello" it loses to
+// the honest version on every copy ("j" sorts after "h": engine FORMAT.md, "Forks"), with
+// "HELLO" it wins.
 engine::ReplicaId honestReplica();
 std::vector<std::uint8_t> honestUpdate();
-std::vector<std::uint8_t> forgedDuplicateUpdate();
+std::vector<std::uint8_t> forgedDuplicateUpdate(std::string_view text = "jello");
 
 // (f) Garbage behind a valid update header: 'Q', version 1, then `n` seeded random bytes.
 std::vector<std::uint8_t> garbageUpdate(std::size_t n, std::uint64_t seed);
