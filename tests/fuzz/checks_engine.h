@@ -25,6 +25,37 @@ inline std::size_t codePoints(const std::string& s) {
   return n;
 }
 
+// `bytes` was refused by `doc` as a fork (engine FORMAT.md, "Forks"): the repair's verdict
+// changes nothing; a winning update gives a valid rebuilt document that holds it, a losing one
+// gives the held version, which `doc` takes as a duplicate.
+inline const char* forkChecked(const engine::Document& doc, std::span<const std::uint8_t> bytes,
+                               bool withStream) {
+  const std::string text = doc.text();
+  engine::StreamContext ctx;
+  ctx.agents.push_back(fuzzReplica(9));
+  auto repair = doc.repairFork(bytes, withStream ? &ctx : nullptr);
+  if (doc.text() != text) return "a fork's repair changed the document it was asked about";
+  if (!repair) {
+    if (ctx.agents.size() != 1) return "a failed fork repair changed the stream context";
+    return nullptr;
+  }
+  if (repair->incomingWins) {
+    if (!repair->rebuilt || !repair->rebuilt->checkInvariants().empty())
+      return "a fork's rebuilt document broke invariants";
+    engine::Document again = *repair->rebuilt;
+    engine::StreamContext replay;
+    replay.agents.push_back(fuzzReplica(9));
+    if (!again.applyUpdate(bytes, withStream ? &replay : nullptr) || again.text() != repair->rebuilt->text())
+      return "a fork's rebuilt document does not hold the winning update";
+    return nullptr;
+  }
+  engine::Document held = doc;
+  auto taken = held.applyUpdate(repair->winner);
+  if (!taken || held.text() != text || !(held.version() == doc.version()))
+    return "a fork's winner is not what the copy holds";
+  return nullptr;
+}
+
 // Applies `bytes` to a copy of `base`: either rejected with nothing changed, or applied into a
 // valid document whose patches fit.
 inline const char* applyChecked(const engine::Document& base, std::span<const std::uint8_t> bytes,
@@ -41,6 +72,7 @@ inline const char* applyChecked(const engine::Document& base, std::span<const st
       return "a rejected update changed the document";
     }
     if (ctx.agents.size() != 1) return "a rejected update changed the stream context";
+    if (result.error().code() == Error::Code::Forked) return forkChecked(doc, bytes, withStream);
     return nullptr;
   }
   if (!doc.checkInvariants().empty()) return "an accepted update broke invariants";

@@ -473,6 +473,13 @@ void seedFixed(Corpus& c) {
   // Inputs no trace produces: empty ones and hand-written edge cases.
   c.put("version_vector_fuzz", "empty-vector", VersionVector{}.encode());
   c.put("update_fuzz", "empty-doc-update", Document(replica(1)).encodeUpdateSince({}));
+  // Forged duplicates of baseDocument()'s first ops (engine FORMAT.md, "Forks"): "FUZZ" beats
+  // its "fuzz" (the copy rebuilds), "zzzz" loses to it (the copy keeps its own).
+  for (const char* forged : {"FUZZ", "zzzz"}) {
+    Document forger(quire::fuzz::fuzzReplica(1));
+    if (!forger.insert(0, forged)) quire::fuzz::die("fork seed");
+    c.put("update_fuzz", std::string("fork-") + forged, forger.encodeUpdateSince({}));
+  }
   c.put("history_fuzz", "empty-doc.raw", prefixed(0, Document(replica(1)).encodeHistory()));
   c.put("stored_row_fuzz", "empty-doc.snapshot", prefixed(0, Document(replica(1)).encodeHistory()));
   c.put("stored_row_fuzz", "no-rows", Bytes{3});
