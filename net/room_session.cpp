@@ -99,10 +99,10 @@ void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
 }
 
 bool RoomSession::settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream,
-                             RoomOutput& out) {
+                             RoomOutput& out, std::string& refusal) {
   auto repair = m_doc.repairFork(update, stream);
   if (!repair) {
-    out.rejected.push_back("cannot settle a fork: " + repair.error().toString());
+    refusal += " (not repaired: " + repair.error().toString() + ")";
     return false;
   }
   const std::string op = repair->author.toHex().substr(0, 8) + ":" + std::to_string(repair->seq);
@@ -234,9 +234,14 @@ void RoomSession::apply(const Message& m, RoomOutput& out) {
     case FrameKind::Update: {
       const engine::LV before = m_doc.nextLv();
       auto patches = m_doc.applyUpdate(m.update);
-      if (!patches && patches.error().code() == Error::Code::Forked && settleFork(m.update, nullptr, out)) {
-        noteRoomOps(m.update, engine::StreamContext{});
-        break;
+      if (!patches && patches.error().code() == Error::Code::Forked) {
+        std::string why = "a room update the document rejects: " + patches.error().toString();
+        if (settleFork(m.update, nullptr, out, why)) {
+          noteRoomOps(m.update, engine::StreamContext{});
+          break;
+        }
+        rejectStored(out, why);
+        return;
       }
       if (!patches) {
         noteUnusable(patches.error());
@@ -306,20 +311,18 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
   const engine::StreamContext context = stream.context;  // as the update refers to it
   const engine::LV before = m_doc.nextLv();
   auto patches = m_doc.applyUpdate(m.update, &stream.context);
-  if (!patches && patches.error().code() == Error::Code::Forked &&
-      settleFork(m.update, &stream.context, out)) {
-    noteRoomOps(m.update, context);
-    ++stream.nextCounter;
-    stream.lastActive = m_items;
-    return;
-  }
   if (!patches && patches.error().code() == Error::Code::Forked) {
-    // A frame that decodes but holds the losing version of a fork: an honest member may only
-    // have passed it on, so its stream goes on with the authors the frame named.
-    if (auto named = engine::decodePackedUpdate(m.update, stream.context))
-      stream.context.agents.insert(stream.context.agents.end(), named->newAgents.begin(),
-                                   named->newAgents.end());
-    rejectStored(out, "a room update the document rejects: " + patches.error().toString());
+    std::string why = "a room update the document rejects: " + patches.error().toString();
+    if (settleFork(m.update, &stream.context, out, why)) {
+      noteRoomOps(m.update, context);
+    } else {
+      // The frame decodes but holds the losing version: an honest member may only have passed
+      // it on, so its stream goes on with the authors the frame named.
+      if (auto named = engine::decodePackedUpdate(m.update, stream.context))
+        stream.context.agents.insert(stream.context.agents.end(), named->newAgents.begin(),
+                                     named->newAgents.end());
+      rejectStored(out, why);
+    }
     ++stream.nextCounter;
     stream.lastActive = m_items;
     return;

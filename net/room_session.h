@@ -167,8 +167,10 @@ class RoomSession {
   // An authenticated stored frame that the document refused: remembered, so later joins skip it.
   void rejectStored(RoomOutput& out, const std::string& why);
   // An update the document refused as forked: true if its version won and the document was
-  // rebuilt with it; false if this copy's version stands (it is then sent to the room).
-  bool settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream, RoomOutput& out);
+  // rebuilt with it; false if this copy's version stands (it is then sent to the room), or the
+  // repair could not be made (`refusal`, the caller's reason for refusing, then says why).
+  bool settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream,
+                  RoomOutput& out, std::string& refusal);
   // Counts an update the document refused if it may hold ops that another member can use.
   void noteUnusable(const Error& why);
   void end(RoomOutput& out, std::string reason);

@@ -142,6 +142,10 @@ void SyncSession::applyUpdate(const Message& m, SessionOutput& out) {
       // before it is closed, so it can repair; the other peers get it too.
       for (Frame& f : sendUpdate(repair->winner)) out.frames.push_back(std::move(f));
       out.forkWinner = std::move(repair->winner);
+    } else {
+      end(out, "peer sent an update the document rejects: " + patches.error().toString() +
+                   " (not repaired: " + repair.error().toString() + ")");
+      return;
     }
   }
   if (!patches) {
