@@ -1,9 +1,9 @@
 // Issue 12, "Forks are caught, not silent": a key holder sends one version of its ops straight to
-// A and another through the relay to the rest of the room, at a moment when A cannot pass its
-// version on (the relay is down). Each half holds a different version; once they meet, every
-// copy must end with the same one (engine FORMAT.md, "Forks"), on disk too. Multi-process, on
-// 127.0.0.1: quire-relay, A (`quire-cli serve`: a direct listener and the relay), B (`quire-cli
-// open`: the relay), and the attacker in the test process.
+// A and another straight to B while the relay that joins them is down. Each half of the room
+// holds a different version; once they meet through the relay, every copy must end with the
+// same one (engine FORMAT.md, "Forks"), on disk too. Multi-process, on 127.0.0.1: quire-relay,
+// A and B (`quire-cli serve`: a direct listener each, and the relay), and the attacker in the
+// test process.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -84,8 +84,8 @@ class HalfRoom {
     m_relay = m_procs.back().get();
   }
 
-  // A makes and shares a document with "base" in it; B fetches it; A serves (directly and on
-  // the relay) and B follows the relay.
+  // A makes and shares a document with "base" in it and serves it (a direct listener, and the
+  // relay); B fetches it and serves it too.
   void setUp() {
     m_id = hostile::trimmed(run("new", {"new", "--db", db('a'), "fork"}));
     run("type a", {"type", "--db", db('a'), "--offline", m_id, "--", "base "});
@@ -95,27 +95,29 @@ class HalfRoom {
     REQUIRE(parsed.has_value());
     m_key = parsed->key;
     m_room = quire::net::roomIdOf(m_key);
+    const std::string live = "route " + m_relayUrl + " live";
     m_serveA = &spawn("serve a", {"serve", "--listen", "127.0.0.1:0", "--db", db('a'), m_id});
-    // A is on the relay (and has sent "base" there) before B joins.
-    REQUIRE(waitFor([&] { return m_serveA->out.find("route " + m_relayUrl + " live") != std::string::npos; }, 15s));
-    m_openB = &spawn("open b", {"open", "--timeout-ms", "60000", "--db", db('b'), link});
-    const std::string listening = "listening on ";
-    const bool ready = waitFor(
-        [&] {
-          return m_serveA->out.find(listening) != std::string::npos &&
-                 m_openB->out.find("synced ") != std::string::npos;
-        },
-        15s);
-    INFO("serve a: " << m_serveA->out << m_serveA->err() << "\nopen b: " << m_openB->out << m_openB->err());
+    REQUIRE(waitFor([&] { return m_serveA->out.find(live) != std::string::npos; }, 15s));
+    run("open --once b", {"open", "--once", "--db", db('b'), link});
+    REQUIRE(cat('b') == "base ");
+    m_serveB = &spawn("serve b", {"serve", "--listen", "127.0.0.1:0", "--db", db('b'), m_id});
+    const bool ready = waitFor([&] { return m_serveB->out.find(live) != std::string::npos; }, 15s);
+    INFO("serve a: " << m_serveA->out << m_serveA->err() << "\nserve b: " << m_serveB->out << m_serveB->err());
     REQUIRE(ready);
-    std::string url = m_serveA->out.substr(m_serveA->out.find(listening) + listening.size());
-    m_directUrl = url.substr(0, url.find('\n'));
-    REQUIRE(waitFor([&] { return cat('b') == "base "; }, 15s));
   }
 
-  // While the relay is down, the attacker sends `version` straight to A, which takes it.
-  void sendToA(const std::vector<std::uint8_t>& version, const std::string& text) {
-    WsTestClient c(m_directUrl);
+  // The direct URL `peer` listens on.
+  static std::string listening(const Proc& peer) {
+    const std::string prefix = "listening on ";
+    const auto at = peer.out.find(prefix);
+    REQUIRE(at != std::string::npos);
+    const std::string rest = peer.out.substr(at + prefix.size());
+    return rest.substr(0, rest.find('\n'));
+  }
+
+  // The attacker sends `version` straight to `peer` (on database `dbOf`), which takes it.
+  void sendDirect(Proc& peer, char dbOf, const std::vector<std::uint8_t>& version, const std::string& text) {
+    WsTestClient c(listening(peer));
     REQUIRE(c.connected());
     c.text("join " + hostile::hexOf(m_room));
     REQUIRE(c.received("T:peer"));
@@ -123,38 +125,22 @@ class HalfRoom {
     hello.kind = quire::net::FrameKind::Hello;
     hello.sender = hostile::attackerReplica(0xD1EC7);
     c.binary(quire::net::encodeFrame(m_key, m_room, hello, true));
-    REQUIRE(spinUntil([&] { return c.binaryCount >= 1; }));  // A's hello: the session is up
+    REQUIRE(spinUntil([&] { return c.binaryCount >= 1; }));  // the peer's hello: the session is up
     quire::net::Message update = hostile::updateMessage(version);
     update.counter = 1;
     c.binary(quire::net::encodeFrame(m_key, m_room, update, true));
-    INFO("serve a stderr:\n" << m_serveA->err());
-    REQUIRE(waitFor([&] { return cat('a').find(text) != std::string::npos; }, 15s));
+    INFO(peer.name << " stderr:\n" << peer.err());
+    REQUIRE(waitFor([&] { return cat(dbOf).find(text) != std::string::npos; }, 15s));
     c.socket->close();
     c.closed();
   }
 
-  // The relay comes back, and the attacker stores `version` in the room at once, before A's
-  // reconnect backoff brings it back to pass its own on.
-  void restartRelayAndStore(const std::vector<std::uint8_t>& version) {
-    startRelay("127.0.0.1:" + m_port);
-    WsTestClient c(m_relayUrl);
-    REQUIRE(c.connected());
-    c.text("join " + hostile::hexOf(m_room));
-    REQUIRE(c.receivedPrefix("T:joined ", 30000));
-    c.binary(quire::net::encodeFrame(m_key, m_room, hostile::updateMessage(version)));
-    c.text("sync");
-    REQUIRE(spinUntil([&] { return c.disconnected || c.findPrefix("T:synced ") != nullptr; }, 30000));
-    REQUIRE_FALSE(c.disconnected);
-    c.socket->close();
-    c.closed();
-  }
-
-  std::string m_id, m_relayUrl, m_port, m_log, m_directUrl;
+  std::string m_id, m_relayUrl, m_port, m_log;
   quire::net::DocKey m_key;
   quire::net::RoomId m_room;
   Proc* m_relay = nullptr;
   Proc* m_serveA = nullptr;
-  Proc* m_openB = nullptr;
+  Proc* m_serveB = nullptr;
 
  private:
   quire::test::TempDir m_dir{"quire-fork"};
@@ -163,23 +149,26 @@ class HalfRoom {
 
 }  // namespace
 
-TEST_CASE("hostile: one version straight to A, another through the relay to B: every copy ends identical",
+TEST_CASE("hostile: one version straight to A, another straight to B: every copy ends identical",
           "[hostile][process][fork]") {
   // The two versions first differ at the attacker's seq 0; the smaller one wins everywhere.
-  for (const bool directWins : {true, false}) {
-    DYNAMIC_SECTION("the version sent to A " << (directWins ? "wins" : "loses")) {
-      const std::string toA = directWins ? "Mallory " : "mallory ";
-      const std::string toRoom = directWins ? "mallory " : "Mallory ";
-      const std::string winner = directWins ? toA : toRoom;
-      const std::string loser = directWins ? toRoom : toA;
+  for (const bool aWins : {true, false}) {
+    DYNAMIC_SECTION("the version sent to A " << (aWins ? "wins" : "loses")) {
+      const std::string toA = aWins ? "Mallory " : "mallory ";
+      const std::string toB = aWins ? "mallory " : "Mallory ";
+      const std::string winner = aWins ? toA : toB;
+      const std::string loser = aWins ? toB : toA;
 
       HalfRoom room;
       room.setUp();
+      // While the relay is down, each half gets its own version.
       room.m_relay->stop();
-      room.sendToA(versionOf(toA), toA);
-      room.restartRelayAndStore(versionOf(toRoom));
+      room.sendDirect(*room.m_serveA, 'a', versionOf(toA), toA);
+      room.sendDirect(*room.m_serveB, 'b', versionOf(toB), toB);
+      CHECK(room.cat('a') != room.cat('b'));
+      room.startRelay("127.0.0.1:" + room.m_port);
 
-      // The halves meet in the room: each logs the fork, both end with the winner.
+      // The halves meet in the room: the copy holding the loser repairs, both end with the winner.
       std::string a, b;
       const bool same = room.waitFor(
           [&] {
@@ -188,17 +177,17 @@ TEST_CASE("hostile: one version straight to A, another through the relay to B: e
             return a == b && a.find(winner) != std::string::npos;
           },
           30s);
+      Proc& holder = aWins ? *room.m_serveB : *room.m_serveA;  // took the loser
       INFO("a: '" << a << "'\nb: '" << b << "'\nserve a stderr:\n"
-                  << room.m_serveA->err() << "\nopen b stderr:\n" << room.m_openB->err());
+                  << room.m_serveA->err() << "\nserve b stderr:\n" << room.m_serveB->err());
       CHECK(same);
       CHECK(a.find(loser) == std::string::npos);
       CHECK(a.find("base ") != std::string::npos);
-      const std::string logs = room.m_serveA->err() + room.m_openB->err();
-      CHECK(logs.find("repaired a fork") != std::string::npos);
+      CHECK(holder.err().find("repaired a fork") != std::string::npos);
 
       // What is on disk is the repaired document: after both stop, each database still holds
       // the winner alone (the rebuilt history replaced the stored one).
-      for (Proc* p : {room.m_serveA, room.m_openB}) {
+      for (Proc* p : {room.m_serveA, room.m_serveB}) {
         CHECK(p->child->running());
         p->stop([&] { room.pump(); });
         CHECK(p->code == 0);
