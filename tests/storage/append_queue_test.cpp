@@ -21,6 +21,7 @@
 #include "storage/document_store.h"
 #include "storage/fault_vfs.h"
 #include "tests/support/test_util.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -37,25 +38,10 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
+using quire::test::FaultGuard;
 using quire::test::TempDir;
-
-struct FaultGuard {
-  ~FaultGuard() { FaultVfs::clear(); }
-};
-
-std::unique_ptr<DocumentStore> openStore(const std::string& path, OpenOptions options = {}) {
-  auto store = DocumentStore::open(path, std::move(options));
-  INFO((store ? std::string() : store.error().toString()));
-  REQUIRE(store);
-  return std::move(*store);
-}
-
-std::unique_ptr<AppendQueue> openQueue(const std::string& path, OpenOptions options = {}) {
-  auto queue = AppendQueue::open(path, std::move(options));
-  INFO((queue ? std::string() : queue.error().toString()));
-  REQUIRE(queue);
-  return std::move(*queue);
-}
+using quire::test::openStore;
+using quire::test::openQueue;
 
 // One keystroke at the end of `doc`, as the update a caller would queue.
 Bytes keystroke(Document& doc, char c) {

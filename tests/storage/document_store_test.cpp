@@ -13,6 +13,7 @@
 
 #include "engine/document.h"
 #include "tests/support/test_util.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -26,13 +27,8 @@ using quire::storage::OpenOptions;
 namespace {
 
 using quire::test::TempDir;
-
-std::unique_ptr<DocumentStore> openStore(const std::string& path, OpenOptions options = {}) {
-  auto store = DocumentStore::open(path, std::move(options));
-  INFO((store ? std::string() : store.error().toString()));
-  REQUIRE(store);
-  return std::move(*store);
-}
+using quire::test::openStore;
+using quire::test::rawInt;
 
 // Types `text` at the end of `doc`, one keystroke (one update) per code point, appending each.
 void typeInto(DocumentStore& store, const DocumentId& id, Document& doc, const std::string& text) {
@@ -42,19 +38,6 @@ void typeInto(DocumentStore& store, const DocumentId& id, Document& doc, const s
     const auto update = doc.encodeOpsSince(before);
     REQUIRE(quire::test::errorOf(store.append(id, update, &doc)) == "");
   }
-}
-
-// Reads an integer pragma with a separate raw connection.
-std::int64_t rawPragma(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
 }
 
 std::string rawPragmaText(const std::string& path, const char* sql) {
@@ -98,10 +81,10 @@ TEST_CASE("a new database is created with mode 0600, WAL and the current schema 
   CHECK(fs::exists(path + "-wal"));
   CHECK(modeOf(path + "-wal") == 0600);
   CHECK(rawPragmaText(path, "PRAGMA journal_mode") == "wal");
-  CHECK(rawPragma(path, "PRAGMA user_version") == 1);
-  CHECK(rawPragma(path, "PRAGMA application_id") == 0x51554952);
-  CHECK(rawPragma(path, "PRAGMA page_size") == 1024);
-  CHECK(rawPragma(path, "PRAGMA auto_vacuum") == 2);  // incremental
+  CHECK(rawInt(path, "PRAGMA user_version") == 1);
+  CHECK(rawInt(path, "PRAGMA application_id") == 0x51554952);
+  CHECK(rawInt(path, "PRAGMA page_size") == 1024);
+  CHECK(rawInt(path, "PRAGMA auto_vacuum") == 2);  // incremental
   CHECK(store->warnings().empty());
   CHECK(store->testIntegrityCheck() == "ok");
 }
@@ -126,7 +109,7 @@ TEST_CASE("an empty file (schema version 0) is migrated to the current schema", 
     std::fclose(f);
   }
   auto store = openStore(path);
-  CHECK(rawPragma(path, "PRAGMA user_version") == 1);
+  CHECK(rawInt(path, "PRAGMA user_version") == 1);
   auto id = store->create("after migration");
   REQUIRE(id);
   CHECK(store->list()->size() == 1);

@@ -13,6 +13,7 @@
 #include "engine/document.h"
 #include "storage/document_store.h"
 #include "tests/support/test_util.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -25,12 +26,9 @@ using quire::storage::testing::FaultVfs;
 
 namespace {
 
+using quire::test::FaultGuard;
 using quire::test::TempDir;
-
-// Clears the fault however a test section ends.
-struct FaultGuard {
-  ~FaultGuard() { FaultVfs::clear(); }
-};
+using quire::test::openStore;
 
 struct Mode {
   const char* name;
@@ -47,16 +45,7 @@ const Mode kModes[] = {
 OpenOptions faultyOptions() {
   OpenOptions o;
   o.vfs = FaultVfs::install();
-  o.compactRows = 1u << 30;  // compaction only when a test asks
-  o.compactBytes = 1u << 30;
-  return o;
-}
-
-std::unique_ptr<DocumentStore> openStore(const std::string& path, OpenOptions options) {
-  auto store = DocumentStore::open(path, std::move(options));
-  INFO((store ? std::string() : store.error().toString()));
-  REQUIRE(store);
-  return std::move(*store);
+  return quire::test::manualCompaction(o);
 }
 
 // A second connection through the plain VFS: the text it loads and its integrity check.

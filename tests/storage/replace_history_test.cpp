@@ -17,6 +17,7 @@
 #include "storage/append_queue.h"
 #include "storage/document_store.h"
 #include "storage/fault_vfs.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_util.h"
 
@@ -33,31 +34,12 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
+using quire::test::FaultGuard;
 using quire::test::TempDir;
-
-struct FaultGuard {
-  ~FaultGuard() { FaultVfs::clear(); }
-};
-
-OpenOptions manualCompaction(OpenOptions o = {}) {
-  o.compactRows = 1u << 30;  // compaction only when a test asks
-  o.compactBytes = 1u << 30;
-  return o;
-}
-
-std::unique_ptr<DocumentStore> openStore(const std::string& path, OpenOptions options) {
-  auto store = DocumentStore::open(path, std::move(options));
-  INFO((store ? std::string() : store.error().toString()));
-  REQUIRE(store);
-  return std::move(*store);
-}
-
-std::unique_ptr<AppendQueue> openQueue(const std::string& path, OpenOptions options = {}) {
-  auto queue = AppendQueue::open(path, std::move(options));
-  INFO((queue ? std::string() : queue.error().toString()));
-  REQUIRE(queue);
-  return std::move(*queue);
-}
+using quire::test::openStore;
+using quire::test::rawInt;
+using quire::test::openQueue;
+using quire::test::manualCompaction;
 
 // `text` typed at the end of `doc` as one update.
 Bytes typed(Document& doc, const std::string& text) {
@@ -76,19 +58,6 @@ Document loaded(DocumentStore& store, const DocumentId& id) {
   INFO((doc ? std::string() : doc.error().toString()));
   REQUIRE(doc);
   return std::move(*doc);
-}
-
-// One integer through a separate raw connection, e.g. "SELECT count(*) FROM updates".
-std::int64_t rawInt(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
 }
 
 Bytes rawBlob(const std::string& path, const char* sql) {
