@@ -226,6 +226,12 @@ struct ForkRepair {
   bool incomingWins = false;
   std::unique_ptr<Document> rebuilt;   // incomingWins: the repaired document
   std::vector<std::uint8_t> winner;    // otherwise: an update of the held version from `seq` on
+
+  // "a fork at op 1a2b3c4d:17 (op 1a2b3c4d:17 is held with a different text)", for a log line.
+  std::string summary() const;
+  // Puts `rebuilt` in place of `doc` (the copy this verdict is about) and returns the one patch
+  // that turns the text shown before into the new text. REQUIRES: incomingWins.
+  Patch replace(Document& doc);
 };
 
 }  // namespace quire::engine

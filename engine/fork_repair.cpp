@@ -33,6 +33,17 @@ Result<Document> Document::without(const ReplicaId& author, std::uint32_t seq) c
   return out;
 }
 
+std::string ForkRepair::summary() const {
+  return "a fork at op " + author.toHex().substr(0, 8) + ":" + std::to_string(seq) + " (" + why + ")";
+}
+
+Patch ForkRepair::replace(Document& doc) {
+  const std::uint32_t shown = doc.length();
+  doc = std::move(*rebuilt);
+  rebuilt.reset();
+  return Patch{0, shown, doc.text()};
+}
+
 Result<ForkRepair> Document::repairFork(std::span<const std::uint8_t> update,
                                         StreamContext* stream) const {
   const StreamContext fresh;

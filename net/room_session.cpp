@@ -105,19 +105,16 @@ bool RoomSession::settleFork(std::span<const std::uint8_t> update, engine::Strea
     refusal += " (not repaired: " + repair.error().toString() + ")";
     return false;
   }
-  const std::string op = repair->author.toHex().substr(0, 8) + ":" + std::to_string(repair->seq);
   if (!repair->incomingWins) {
     // The frame is refused (the caller says so); the copies that took it learn the winner.
     out.forkWinner = repair->winner;
     for (RelayMessage& r : sendUpdate(std::move(repair->winner))) out.messages.push_back(std::move(r));
     return false;
   }
-  const std::uint32_t shown = m_doc.length();
-  m_doc = std::move(*repair->rebuilt);
   out.replaced = out.rebuilt = true;
-  out.repaired = "a fork at op " + op + " (" + repair->why + "): took the room's version, which " +
-                 "wins, and rebuilt the document without the other";
-  out.patches = {engine::Patch{0, shown, m_doc.text()}};
+  out.repaired = repair->summary() + ": took the room's version, which wins, and rebuilt the "
+                                     "document without the other";
+  out.patches = {repair->replace(m_doc)};
   out.newOpsFrom = 0;
   out.newOpsTo = m_doc.nextLv();
   return true;

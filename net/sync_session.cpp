@@ -126,13 +126,10 @@ void SyncSession::applyUpdate(const Message& m, SessionOutput& out) {
     // Two versions of one op (engine FORMAT.md, "Forks"): the same one wins on every copy.
     auto repair = m_doc.repairFork(m.update, stream);
     if (repair && repair->incomingWins) {
-      const std::uint32_t shown = m_doc.length();
-      m_doc = std::move(*repair->rebuilt);
       out.rebuilt = true;
-      out.repaired = "a fork at op " + repair->author.toHex().substr(0, 8) + ":" +
-                     std::to_string(repair->seq) + " (" + repair->why +
-                     "): took the peer's version, which wins, and rebuilt the document without the other";
-      out.patches = {engine::Patch{0, shown, m_doc.text()}};
+      out.repaired = repair->summary() + ": took the peer's version, which wins, and rebuilt the "
+                                         "document without the other";
+      out.patches = {repair->replace(m_doc)};
       out.newOpsFrom = 0;
       out.newOpsTo = m_doc.nextLv();
       return;

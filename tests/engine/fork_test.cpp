@@ -162,7 +162,11 @@ Bytes applyRepairing(Document& copy, const Bytes& update) {
   REQUIRE(repair->rebuilt);
   INFO(repair->rebuilt->checkInvariants());
   REQUIRE(repair->rebuilt->checkInvariants().empty());
-  copy = std::move(*repair->rebuilt);
+  const std::string before = copy.text();
+  const quire::engine::Patch patch = repair->replace(copy);
+  CHECK(patch.pos == 0);
+  CHECK(patch.deleted == quire::test::toU32(before).size());
+  CHECK(patch.inserted == copy.text());
   return {};
 }
 
