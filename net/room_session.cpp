@@ -95,7 +95,7 @@ void RoomSession::noteUnusable(const Error& why) {
 void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
   bad(out, why);
   if (m_options.rejected && !m_current.empty())
-    m_options.rejected->add(RejectedFrames::digestOf(m_current));
+    m_options.rejected->add(m_options.rejected->digestOf(m_current));
 }
 
 bool RoomSession::settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream,
@@ -137,9 +137,14 @@ std::vector<RelayMessage> RoomSession::sendUpdate(std::vector<std::uint8_t> upda
   return messages;
 }
 
-RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) {
+static_assert(crypto_shorthash_siphashx24_BYTES == sizeof(RejectedFrames::Digest));
+static_assert(crypto_shorthash_siphashx24_KEYBYTES == 16);
+
+RejectedFrames::RejectedFrames() { randombytes_buf(m_key.data(), m_key.size()); }
+
+RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) const {
   Digest d;
-  crypto_generichash(d.data(), d.size(), frame.data(), frame.size(), nullptr, 0);
+  crypto_shorthash_siphashx24(d.data(), frame.data(), frame.size(), m_key.data());
   return d;
 }
 
@@ -182,11 +187,11 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
     std::span<const std::uint8_t>& current;
     ~Forget() { current = {}; }
   } forget{m_current};
-  if (stored && m_options.rejected && m_phase == Phase::Replaying) {
+  if (stored && m_options.rejected && !m_options.rejected->empty() && m_phase == Phase::Replaying) {
     // Looked up before anything is decrypted: a poison frame the relay replays on every join
     // (up to 64 MiB) then costs one hash of its bytes, not another decryption. A live frame is
     // new to this copy (the relay gave it a new seq): it is hashed only if it is refused.
-    if (m_options.rejected->contains(RejectedFrames::digestOf(frame))) {
+    if (m_options.rejected->contains(m_options.rejected->digestOf(frame))) {
       // Rejected on an earlier join and replayed again: not decoded again.
       ++m_skippedRejected;
       ++m_items;

@@ -21,15 +21,13 @@
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
 
-#include "engine/document.h"
 #include "net/crypto.h"
 #include "net/frame.h"
-#include "net/ws_peer.h"
 #include "tests/bench/hostile_attacker.h"
+#include "tests/bench/hostile_honest.h"
 #include "tests/bench/sync_support.h"
 #include "tests/support/hostile_frames.h"
 
@@ -42,7 +40,6 @@ namespace {
 
 namespace hostile = quire::test::hostile;
 
-constexpr char kLetters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 constexpr int kJoinTimeoutMs = 30'000;
 constexpr int kRelayStartMs = 10'000;
 // The relay keeps its default limits, but for the message rate and connections per address, which
@@ -125,16 +122,6 @@ QByteArray toQt(const std::vector<std::uint8_t>& bytes) {
   return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
 }
 
-struct Honest {
-  std::unique_ptr<engine::Document> doc;
-  std::unique_ptr<net::WsDocument> ws;
-  char letter = 'A';
-  int synced = 0;
-  std::vector<SyncClock::time_point> typedAt;
-  std::vector<std::size_t> received;  // per sender: its keystrokes seen here so far
-  SyncClock::time_point nextDue;
-};
-
 struct PhaseFigures {
   double p50 = 0, p99 = 0, max = 0;
   int missing = 0;
@@ -145,9 +132,9 @@ class AttackRunner {
  public:
   AttackRunner(const AttackConfig& config, QString relayUrl)
       : m_config(config), m_relayUrl(std::move(relayUrl)), m_key(net::generateKey()),
-        m_rng(net::randomU64()) {}
+        m_rng(net::randomU64()), m_shared(static_cast<std::size_t>(config.peers)) {}
   ~AttackRunner() {
-    m_stopping = true;
+    stopping();
     m_attacker.reset();
     m_peers.clear();
   }
@@ -158,50 +145,37 @@ class AttackRunner {
   Result<void> join();
   Result<void> buildAttack();
   PhaseFigures typePhase(bool attacked);
-  void received(std::size_t receiver, const std::vector<engine::Patch>& patches);
+  void stopping() {
+    std::lock_guard held(m_shared.lock);
+    m_shared.stopping = true;
+  }
+  std::string failure() {
+    std::lock_guard held(m_shared.lock);
+    return m_shared.failure;
+  }
 
   AttackConfig m_config;
   QString m_relayUrl;
   net::DocKey m_key;
   std::mt19937_64 m_rng;
-  std::vector<std::unique_ptr<Honest>> m_peers;
-  std::vector<std::size_t> m_phaseStart;  // per sender: first keystroke of the current phase
-  std::vector<double> m_latencies;        // of the current phase
-  std::string m_failure;
-  bool m_stopping = false;
+  HonestShared m_shared;
+  std::vector<std::unique_ptr<HonestPeer>> m_peers;
   std::unique_ptr<AttackerThread> m_attacker;
   std::vector<std::pair<int, QByteArray>> m_frames;  // (kind, sealed frame), in rotation order
 };
 
 Result<void> AttackRunner::join() {
-  const int n = m_config.peers;
-  for (int i = 0; i < n; ++i) {
-    auto peer = std::make_unique<Honest>();
-    Honest& p = *peer;
-    p.letter = kLetters[i];
-    p.received.assign(static_cast<std::size_t>(n), 0);
-    p.doc = std::make_unique<engine::Document>(randomReplica());
-    p.ws = std::make_unique<net::WsDocument>(*p.doc, m_key);
-    const auto index = static_cast<std::size_t>(i);
-    QObject::connect(p.ws.get(), &net::WsDocument::patchesApplied, p.ws.get(),
-                     [this, index](const std::vector<engine::Patch>& patches) { received(index, patches); });
-    QObject::connect(p.ws.get(), &net::WsDocument::peerSynced, p.ws.get(), [&p] { ++p.synced; });
-    QObject::connect(p.ws.get(), &net::WsDocument::peerLeft, p.ws.get(),
-                     [this, i](net::WsDocument::PeerId, const QString& reason) {
-                       if (!m_stopping && m_failure.empty())
-                         m_failure = "honest peer " + std::to_string(i) + " lost its relay connection: " +
-                                     reason.toStdString();
-                     });
-    m_peers.push_back(std::move(peer));
+  for (int i = 0; i < m_config.peers; ++i) {
+    m_peers.push_back(std::make_unique<HonestPeer>(static_cast<std::size_t>(i), m_key, m_shared, m_rng()));
+    m_peers.back()->connectTo(m_relayUrl);
   }
-  for (auto& p : m_peers) p->ws->connectTo(QUrl(m_relayUrl));
   const bool joined = runUntil(
       [&] {
-        return !m_failure.empty() ||
-               std::all_of(m_peers.begin(), m_peers.end(), [](const auto& p) { return p->synced > 0; });
+        return !failure().empty() ||
+               std::all_of(m_peers.begin(), m_peers.end(), [](const auto& p) { return p->synced(); });
       },
       kJoinTimeoutMs);
-  if (!m_failure.empty()) return fail(Error::io(m_failure));
+  if (const std::string why = failure(); !why.empty()) return fail(Error::io(why));
   if (!joined) return fail(Error::io("the honest peers did not join the relay room within 30 s"));
   return {};
 }
@@ -224,81 +198,49 @@ Result<void> AttackRunner::buildAttack() {
   return {};
 }
 
-void AttackRunner::received(std::size_t receiver, const std::vector<engine::Patch>& patches) {
-  const SyncClock::time_point now = SyncClock::now();
-  Honest& r = *m_peers[receiver];
-  for (const engine::Patch& patch : patches) {
-    for (char c : patch.inserted) {
-      if (c < 'A' || c > 'Z') continue;  // the attacker's characters
-      const auto sender = static_cast<std::size_t>(c - 'A');
-      if (sender >= m_peers.size() || sender == receiver) continue;
-      const Honest& s = *m_peers[sender];
-      const std::size_t k = r.received[sender]++;
-      if (k >= s.typedAt.size() || k < m_phaseStart[sender]) continue;  // a late one: counted
-      m_latencies.push_back(msBetween(s.typedAt[k], now));
-    }
-  }
-}
-
 PhaseFigures AttackRunner::typePhase(bool attacked) {
   const std::size_t n = m_peers.size();
   const auto keys = static_cast<std::size_t>(m_config.keystrokesPerPeer);
-  m_latencies.clear();
-  m_phaseStart.assign(n, 0);
-  const SyncClock::time_point start = SyncClock::now() + std::chrono::milliseconds(20);
-  for (std::size_t i = 0; i < n; ++i) {
-    m_phaseStart[i] = m_peers[i]->typedAt.size();
-    m_peers[i]->nextDue = start + kKeyInterval * i / n;
+  {
+    std::lock_guard held(m_shared.lock);
+    m_shared.latencies.clear();
+    for (std::size_t i = 0; i < n; ++i) m_shared.phaseStart[i] = m_shared.typedAt[i].size();
   }
-  QTimer clock;
-  clock.setTimerType(Qt::PreciseTimer);
-  QObject::connect(&clock, &QTimer::timeout, [&] {
-    const SyncClock::time_point now = SyncClock::now();
-    bool more = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      Honest& p = *m_peers[i];
-      if (p.typedAt.size() - m_phaseStart[i] < keys && p.nextDue <= now) {
-        const engine::LV before = p.doc->nextLv();
-        const auto pos = std::uniform_int_distribution<std::uint32_t>(0, p.doc->length())(m_rng);
-        if (auto inserted = p.doc->insert(pos, std::string_view(&p.letter, 1)); !inserted) {
-          if (m_failure.empty()) m_failure = "insert: " + inserted.error().toString();
-        }
-        p.typedAt.push_back(SyncClock::now());
-        p.ws->sendLocalEdits(before);
-        p.nextDue += kKeyInterval;
-      }
-      more = more || p.typedAt.size() - m_phaseStart[i] < keys;
-    }
-    if (!more) clock.stop();
-  });
   if (attacked) m_attacker->setAttacking(true);
-  clock.start(1);
+  // The typists start 20 ms from now, spread evenly over one keystroke interval.
+  const SyncClock::time_point start = SyncClock::now() + std::chrono::milliseconds(20);
+  for (std::size_t i = 0; i < n; ++i) m_peers[i]->startTyping(keys, start + kKeyInterval * i / n);
   const std::size_t expected = n * (n - 1) * keys;
   const int typingMs = static_cast<int>(1000.0 * static_cast<double>(keys) / 30.0);
-  runUntil([&] { return !m_failure.empty() || (!clock.isActive() && m_latencies.size() >= expected); },
-           typingMs + m_config.drainTimeoutMs);
-  clock.stop();
+  runUntil(
+      [&] {
+        if (std::any_of(m_peers.begin(), m_peers.end(), [](const auto& p) { return p->typing(); }))
+          return !failure().empty();
+        std::lock_guard held(m_shared.lock);
+        return !m_shared.failure.empty() || m_shared.latencies.size() >= expected;
+      },
+      typingMs + m_config.drainTimeoutMs);
   if (attacked) m_attacker->setAttacking(false);
   // Deliveries still missing count from typing to now: a lower bound on their latency.
   const SyncClock::time_point deadline = SyncClock::now();
+  std::lock_guard held(m_shared.lock);
   PhaseFigures f;
+  std::vector<double>& latencies = m_shared.latencies;
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t s = 0; s < n; ++s) {
       if (r == s) continue;
-      const Honest& sender = *m_peers[s];
-      for (std::size_t k = std::max(m_peers[r]->received[s], m_phaseStart[s]); k < sender.typedAt.size(); ++k) {
-        m_latencies.push_back(msBetween(sender.typedAt[k], deadline));
+      const std::vector<SyncClock::time_point>& typed = m_shared.typedAt[s];
+      for (std::size_t k = std::max(m_shared.received[r][s], m_shared.phaseStart[s]); k < typed.size(); ++k) {
+        latencies.push_back(msBetween(typed[k], deadline));
         ++f.missing;
       }
     }
   }
-  if (!m_latencies.empty()) {
-    f.p50 = percentileOf(m_latencies, 0.50);
-    f.p99 = percentileOf(m_latencies, 0.99);
-    f.max = percentileOf(m_latencies, 1.0);
+  if (!latencies.empty()) {
+    f.p50 = percentileOf(latencies, 0.50);
+    f.p99 = percentileOf(latencies, 0.99);
+    f.max = percentileOf(latencies, 1.0);
   }
-  // A late delivery of this phase arriving in the next is still the k-th copy of its letter,
-  // with k below that phase's start, so received() skips it.
   return f;
 }
 
@@ -308,13 +250,13 @@ Result<AttackRun> AttackRunner::run() {
   if (auto built = buildAttack(); !built) return fail(built.error());
   AttackRun out;
   const PhaseFigures quiet = typePhase(false);
-  if (!m_failure.empty()) return fail(Error::io("quiet phase: " + m_failure));
+  if (const std::string why = failure(); !why.empty()) return fail(Error::io("quiet phase: " + why));
   m_attacker = std::make_unique<AttackerThread>(m_relayUrl, roomHex(m_key), m_frames);
   if (!runUntil([&] { return m_attacker->joined(); }, kJoinTimeoutMs)) {
     return fail(Error::io("the attacker could not join the room"));
   }
   const PhaseFigures attacked = typePhase(true);
-  if (!m_failure.empty()) return fail(Error::io("attacked phase: " + m_failure));
+  if (const std::string why = failure(); !why.empty()) return fail(Error::io("attacked phase: " + why));
   out.quietP50Ms = quiet.p50;
   out.quietP99Ms = quiet.p99;
   out.quietMaxMs = quiet.max;
@@ -328,12 +270,9 @@ Result<AttackRun> AttackRunner::run() {
     out.framesSent += out.framesByKind[kind];
   }
   out.attackerClosed = m_attacker->closedByRelay();
-  m_stopping = true;
+  stopping();
   m_attacker.reset();
-  for (auto& p : m_peers) p->ws->closeAll(QStringLiteral("done"));
-  runUntil([&] { return std::all_of(m_peers.begin(), m_peers.end(),
-                                    [](const auto& p) { return p->ws->peerCount() == 0; }); },
-           3000);
+  m_peers.clear();  // each closes its connections (up to 3 s) and joins its thread
   return out;
 }
 
@@ -388,8 +327,8 @@ void writeText(int fd, Record::Type type, const std::string& text) {
                 "per address: it refuses the ~2.6 MB 100,000-author frame by size and closes the "
                 "attacker, who rejoins 50 ms later; the attacker runs on a thread of its own at idle "
                 "priority (SCHED_IDLE: a machine of its own would not take CPU from the honest "
-                "ones either; the relay's work for it still counts), the honest peers share the "
-                "bench's");
+                "ones either; the relay's work for it still counts); each honest peer on a thread "
+                "of its own, as in a quire process of its own");
       for (int i = 0; i < config.runs; ++i) {
         AttackRunner runner(config, *url);
         auto result = runner.run();

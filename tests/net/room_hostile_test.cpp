@@ -2,6 +2,7 @@
 // forged duplicate. Each is dropped, remembered and skipped on the next join, and the room goes
 // on converging and compacting (PROTOCOL.md, "Hostile frames").
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -181,4 +182,22 @@ TEST_CASE("a member that sends one version to half a room and another to the res
       CHECK_THAT(r.doc(0).text(), !Catch::Contains(std::max(direct, viaRoom)));
     }
   }
+}
+
+TEST_CASE("rejected frames are remembered by a digest under a key of their own", "[room][hostile]") {
+  RejectedFrames a, b;
+  const std::vector<std::uint8_t> frame(1000, 0x5A);
+  std::vector<std::uint8_t> other = frame;
+  other.back() ^= 1;
+  CHECK(a.empty());
+  // The same set gives the same digest every time; another frame (one bit apart) another one.
+  CHECK(a.digestOf(frame) == a.digestOf(frame));
+  CHECK(a.digestOf(frame) != a.digestOf(other));
+  // Each set draws its own key: the digests say nothing another set (or a peer) could predict.
+  CHECK(a.digestOf(frame) != b.digestOf(frame));
+  a.add(a.digestOf(frame));
+  CHECK_FALSE(a.empty());
+  CHECK(a.contains(a.digestOf(frame)));
+  CHECK_FALSE(a.contains(a.digestOf(other)));
+  CHECK_FALSE(b.contains(b.digestOf(frame)));
 }
