@@ -57,6 +57,10 @@ RoomSession::RoomSession(engine::Document& doc, const DocKey& key, RoomOptions o
     const std::uint64_t spread = options.snapshotAfterItems / 4 + 1;
     m_snapshotThreshold = options.snapshotAfterItems + (options.seed ^ m_streamId) % spread;
   }
+  if (options.snapshotAfterBytes != 0) {
+    const std::uint64_t spread = options.snapshotAfterBytes / 4 + 1;
+    m_snapshotBytesThreshold = options.snapshotAfterBytes + (options.seed ^ m_streamId) % spread;
+  }
 }
 
 RelayMessage RoomSession::seal(Message m, bool transient) {
@@ -134,6 +138,7 @@ std::vector<RelayMessage> RoomSession::sendUpdate(std::vector<std::uint8_t> upda
   messages.push_back(seal(std::move(m), false));
   ++m_lastSeq;
   ++m_itemsSinceSnapshot;
+  m_bytesSinceSnapshot += messages.back().bytes.size();
   return messages;
 }
 
@@ -164,6 +169,7 @@ RoomOutput RoomSession::receiveText(std::string_view text) {
   } else if (auto stored = numberAfter(text, "snapshot-stored")) {
     // Whoever made it, the items up to it are one item now.
     m_itemsSinceSnapshot = m_lastSeq > *stored ? m_lastSeq - *stored : 0;
+    m_bytesSinceSnapshot = 0;  // all but those few items
     if (m_snapshotPending) {
       m_snapshotPending = false;
       ++m_snapshotsStored;
@@ -172,6 +178,7 @@ RoomOutput RoomSession::receiveText(std::string_view text) {
     // Somebody else's snapshot already covers more; wait for the next threshold.
     m_snapshotPending = false;
     m_itemsSinceSnapshot = 0;
+    m_bytesSinceSnapshot = 0;
   }
   // Anything else is a reply this version does not know: ignored, for later versions.
   return out;
@@ -216,6 +223,7 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
   }
   if (stored) {
     ++m_items;
+    m_bytesSinceSnapshot += frame.size();  // a snapshot resets it (applySnapshot)
     // A snapshot forwarded live replaced items; it took no new seq.
     if (m_phase == Phase::Live && decoded->kind != FrameKind::Snapshot) ++m_lastSeq;
   }
@@ -345,6 +353,9 @@ void RoomSession::applyRoomOps(const Message& m, RoomOutput& out) {
 }
 
 void RoomSession::applySnapshot(const Message& m, RoomOutput& out) {
+  // Live, the relay's "snapshot-stored" came first and restarted the item count.
+  m_bytesSinceSnapshot = 0;
+  m_lastSnapshotBytes = m_current.size();
   if (m_phase == Phase::Replaying) {
     // The relay sends a snapshot first: it describes the streams as they were at its seq, so
     // their later frames decode.
@@ -411,6 +422,7 @@ void RoomSession::finishJoin(RoomOutput& out) {
       out.messages.push_back(seal(std::move(m), false));
       ++m_lastSeq;
       ++m_itemsSinceSnapshot;
+      m_bytesSinceSnapshot += out.messages.back().bytes.size();
     }
   }
   for (std::vector<std::uint8_t>& update : std::exchange(m_unsent, {}))
@@ -421,8 +433,11 @@ void RoomSession::finishJoin(RoomOutput& out) {
 
 void RoomSession::countStored(RoomOutput& out) {
   if (m_phase != Phase::Live || m_snapshotPending || m_markedOwnStream) return;
-  const bool due = m_snapshotThreshold != 0 && m_itemsSinceSnapshot >= m_snapshotThreshold;
-  if (!due && !m_snapshotWanted) return;
+  const bool dueByItems = m_snapshotThreshold != 0 && m_itemsSinceSnapshot >= m_snapshotThreshold;
+  const bool dueByBytes =
+      m_snapshotBytesThreshold != 0 &&
+      m_bytesSinceSnapshot >= std::max(m_snapshotBytesThreshold, 2 * m_lastSnapshotBytes);
+  if (!dueByItems && !dueByBytes && !m_snapshotWanted) return;
   m_snapshotWanted = false;
   // Own frames sent after "mark" get seqs above the relay's answer: remember the stream now.
   m_markedOwnStream = RoomStream{m_streamId, m_outCounter, m_outContext.agents};
@@ -438,6 +453,7 @@ void RoomSession::sendSnapshot(std::uint64_t upTo, RoomOutput& out) {
   // (A huge local update then waits for the next connection; see PROTOCOL.md, "Rooms".)
   if (m_doc.pendingOpCount() != 0 || m_undecodable != 0) {
     m_itemsSinceSnapshot = 0;
+    m_bytesSinceSnapshot = 0;
     return;
   }
   Message m;
@@ -455,6 +471,7 @@ void RoomSession::sendSnapshot(std::uint64_t upTo, RoomOutput& out) {
   m.update = m_doc.encodeHistory();
   out.messages.push_back(relayText("snapshot " + std::to_string(upTo)));
   out.messages.push_back(seal(std::move(m), false));
+  m_lastSnapshotBytes = out.messages.back().bytes.size();
   m_snapshotPending = true;
 }
 
@@ -478,6 +495,7 @@ std::vector<RelayMessage> RoomSession::localUpdate(engine::LV from, engine::LV t
   messages.push_back(seal(std::move(m), false));
   ++m_lastSeq;
   ++m_itemsSinceSnapshot;
+  m_bytesSinceSnapshot += messages.back().bytes.size();
   RoomOutput out;
   countStored(out);
   for (RelayMessage& r : out.messages) messages.push_back(std::move(r));

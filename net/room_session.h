@@ -54,6 +54,11 @@ struct RoomOptions {
   // first replaces them with a snapshot. The threshold is spread by up to a quarter (from
   // `seed`) so the members of a room do not all try at once. 0: never snapshot.
   std::uint64_t snapshotAfterItems = 2000;
+  // Also once the stored items past the last snapshot hold this many bytes, and at least twice
+  // the last snapshot's, spread the same way: frames every member refuses (a key holder's junk)
+  // and big pastes then do not make every later join download them, and a large document is not
+  // rewritten again and again. 0: by item count only.
+  std::uint64_t snapshotAfterBytes = 1u << 20;
   std::uint64_t seed = 0;
   // This member's stream id; 0 picks a random one. Tests fix it.
   std::uint64_t streamId = 0;
@@ -198,6 +203,9 @@ class RoomSession {
   engine::VersionVector m_roomVersion;
   std::uint64_t m_lastSeq = 0;
   std::uint64_t m_itemsSinceSnapshot = 0;
+  std::uint64_t m_bytesSinceSnapshot = 0;  // of those items' sealed frames
+  std::uint64_t m_lastSnapshotBytes = 0;   // the last snapshot seen or sent, sealed
+  std::uint64_t m_snapshotBytesThreshold = 0;
   // A "mark" is out: this member's own stream as it was when it asked.
   std::optional<RoomStream> m_markedOwnStream;
   bool m_snapshotPending = false;  // "snapshot N" sent, reply not yet in

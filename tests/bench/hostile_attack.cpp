@@ -21,6 +21,7 @@
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
 
@@ -51,6 +52,22 @@ constexpr std::uint64_t kAttackAddressSpace = 8ull << 30;
 
 const auto kKeyInterval = std::chrono::duration_cast<SyncClock::duration>(
     std::chrono::duration<double>(1.0 / 30.0));
+
+// Quiet and attacked typing alternate within each run, so that whatever else the machine does
+// (a VM's timer and wake-up latency comes and goes for seconds at a time) falls on both alike:
+// kCycles cycles of a quiet slice, then an attacked one. Each quiet slice begins with
+// kSettleKeys keystrokes (0.5 s) that count for neither, so no frame of the attack before it is
+// still being handled when the quiet ones are typed.
+constexpr std::size_t kCycles = 5;
+constexpr std::size_t kSettleKeys = 15;
+
+// What a keystroke, by its index among its sender's, is typed under.
+enum class Slice { Settle, Quiet, Attacked };
+Slice sliceOf(std::size_t keystroke, std::size_t perSlice) {
+  const std::size_t r = keystroke % (kSettleKeys + 2 * perSlice);
+  if (r < kSettleKeys) return Slice::Settle;
+  return r < kSettleKeys + perSlice ? Slice::Quiet : Slice::Attacked;
+}
 
 std::int64_t vmSizeBytes() {
   std::ifstream in("/proc/self/status");
@@ -122,12 +139,11 @@ QByteArray toQt(const std::vector<std::uint8_t>& bytes) {
   return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
 }
 
-struct PhaseFigures {
+struct SliceFigures {
   double p50 = 0, p99 = 0, max = 0;
   int missing = 0;
 };
 
-// One run: a fresh room, honest peers joined, a quiet phase, then an attacked phase.
 class AttackRunner {
  public:
   AttackRunner(const AttackConfig& config, QString relayUrl)
@@ -144,7 +160,8 @@ class AttackRunner {
  private:
   Result<void> join();
   Result<void> buildAttack();
-  PhaseFigures typePhase(bool attacked);
+  // Types the whole interleaved run and returns the quiet and the attacked figures.
+  Result<std::pair<SliceFigures, SliceFigures>> type();
   void stopping() {
     std::lock_guard held(m_shared.lock);
     m_shared.stopping = true;
@@ -198,18 +215,24 @@ Result<void> AttackRunner::buildAttack() {
   return {};
 }
 
-PhaseFigures AttackRunner::typePhase(bool attacked) {
+Result<std::pair<SliceFigures, SliceFigures>> AttackRunner::type() {
   const std::size_t n = m_peers.size();
-  const auto keys = static_cast<std::size_t>(m_config.keystrokesPerPeer);
-  {
-    std::lock_guard held(m_shared.lock);
-    m_shared.latencies.clear();
-    for (std::size_t i = 0; i < n; ++i) m_shared.phaseStart[i] = m_shared.typedAt[i].size();
-  }
-  if (attacked) m_attacker->setAttacking(true);
-  // The typists start 20 ms from now, spread evenly over one keystroke interval.
+  const std::size_t perSlice = std::max<std::size_t>(1, static_cast<std::size_t>(m_config.keystrokesPerPeer) / kCycles);
+  const std::size_t perCycle = kSettleKeys + 2 * perSlice;
+  const std::size_t keys = kCycles * perCycle;
+  // Every peer types `keys` keystrokes on one schedule, spread evenly over one keystroke
+  // interval; the attacker is switched on and off on the same schedule, by keystroke index.
   const SyncClock::time_point start = SyncClock::now() + std::chrono::milliseconds(20);
   for (std::size_t i = 0; i < n; ++i) m_peers[i]->startTyping(keys, start + kKeyInterval * i / n);
+  bool attacking = false;
+  QTimer switcher;
+  switcher.setTimerType(Qt::PreciseTimer);
+  QObject::connect(&switcher, &QTimer::timeout, [&] {
+    const auto due = static_cast<std::size_t>((SyncClock::now() - start) / kKeyInterval);
+    const bool attack = due < keys && sliceOf(due, perSlice) == Slice::Attacked;
+    if (attack != attacking) m_attacker->setAttacking(attacking = attack);
+  });
+  switcher.start(1);
   const std::size_t expected = n * (n - 1) * keys;
   const int typingMs = static_cast<int>(1000.0 * static_cast<double>(keys) / 30.0);
   runUntil(
@@ -217,46 +240,54 @@ PhaseFigures AttackRunner::typePhase(bool attacked) {
         if (std::any_of(m_peers.begin(), m_peers.end(), [](const auto& p) { return p->typing(); }))
           return !failure().empty();
         std::lock_guard held(m_shared.lock);
-        return !m_shared.failure.empty() || m_shared.latencies.size() >= expected;
+        return !m_shared.failure.empty() || m_shared.deliveries.size() >= expected;
       },
       typingMs + m_config.drainTimeoutMs);
-  if (attacked) m_attacker->setAttacking(false);
+  switcher.stop();
+  if (attacking) m_attacker->setAttacking(false);
   // Deliveries still missing count from typing to now: a lower bound on their latency.
   const SyncClock::time_point deadline = SyncClock::now();
   std::lock_guard held(m_shared.lock);
-  PhaseFigures f;
-  std::vector<double>& latencies = m_shared.latencies;
+  if (!m_shared.failure.empty()) return fail(Error::io(m_shared.failure));
+  std::vector<double> latencies[2];  // quiet, attacked
+  SliceFigures figures[2];
+  for (const HonestDelivery& d : m_shared.deliveries) {
+    const Slice slice = sliceOf(d.keystroke, perSlice);
+    if (slice != Slice::Settle) latencies[slice == Slice::Attacked].push_back(d.ms);
+  }
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t s = 0; s < n; ++s) {
       if (r == s) continue;
       const std::vector<SyncClock::time_point>& typed = m_shared.typedAt[s];
-      for (std::size_t k = std::max(m_shared.received[r][s], m_shared.phaseStart[s]); k < typed.size(); ++k) {
-        latencies.push_back(msBetween(typed[k], deadline));
-        ++f.missing;
+      for (std::size_t k = m_shared.received[r][s]; k < typed.size(); ++k) {
+        const Slice slice = sliceOf(k, perSlice);
+        if (slice == Slice::Settle) continue;
+        latencies[slice == Slice::Attacked].push_back(msBetween(typed[k], deadline));
+        ++figures[slice == Slice::Attacked].missing;
       }
     }
   }
-  if (!latencies.empty()) {
-    f.p50 = percentileOf(latencies, 0.50);
-    f.p99 = percentileOf(latencies, 0.99);
-    f.max = percentileOf(latencies, 1.0);
+  for (int i = 0; i < 2; ++i) {
+    if (latencies[i].empty()) continue;
+    figures[i].p50 = percentileOf(latencies[i], 0.50);
+    figures[i].p99 = percentileOf(latencies[i], 0.99);
+    figures[i].max = percentileOf(latencies[i], 1.0);
   }
-  return f;
+  return std::pair{figures[0], figures[1]};
 }
 
 Result<AttackRun> AttackRunner::run() {
   if (m_config.peers < 2 || m_config.peers > 26) return fail(Error::io("peers must be 2..26"));
   if (auto joined = join(); !joined) return fail(joined.error());
   if (auto built = buildAttack(); !built) return fail(built.error());
-  AttackRun out;
-  const PhaseFigures quiet = typePhase(false);
-  if (const std::string why = failure(); !why.empty()) return fail(Error::io("quiet phase: " + why));
   m_attacker = std::make_unique<AttackerThread>(m_relayUrl, roomHex(m_key), m_frames);
   if (!runUntil([&] { return m_attacker->joined(); }, kJoinTimeoutMs)) {
     return fail(Error::io("the attacker could not join the room"));
   }
-  const PhaseFigures attacked = typePhase(true);
-  if (const std::string why = failure(); !why.empty()) return fail(Error::io("attacked phase: " + why));
+  auto typed = type();
+  if (!typed) return fail(typed.error());
+  const auto& [quiet, attacked] = *typed;
+  AttackRun out;
   out.quietP50Ms = quiet.p50;
   out.quietP99Ms = quiet.p99;
   out.quietMaxMs = quiet.max;

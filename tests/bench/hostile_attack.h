@@ -1,10 +1,11 @@
-// `quire-bench hostile`, the attack: honest WsDocument peers type through a quire-relay child
-// on 127.0.0.1, first alone, then while an attacker holding the key sends one hostile sealed
-// frame every 100 ms into the same room (rotating: decompression-bomb snapshot, counter-overflow
-// update, 100,000-author update, garbage). Keystroke latency is the sender's local edit to each
-// other peer's patchesApplied, as in `quire-bench sync`. Both phases run in one forked child
-// process (under an address-space limit, killed at a deadline) so a decoder that allocates
-// gigabytes or blocks for minutes costs a figure, not the bench.
+// `quire-bench hostile`, the attack: honest WsDocument peers (tests/bench/hostile_honest.h) type
+// through a quire-relay child on 127.0.0.1, in slices that alternate within each run: alone, then
+// while an attacker holding the key sends one hostile sealed frame every 100 ms into the same
+// room (rotating: decompression-bomb snapshot, counter-overflow update, 100,000-author update,
+// garbage). Keystroke latency is the sender's local edit to each other peer's patchesApplied, as
+// in `quire-bench sync`. Every run is in one forked child process (under an address-space limit,
+// killed at a deadline) so a decoder that allocates gigabytes or blocks for minutes costs a
+// figure, not the bench.
 #pragma once
 
 #include <string>
@@ -13,10 +14,10 @@
 namespace quire::bench {
 
 struct AttackConfig {
-  int runs = 5;                 // each run: a fresh room, a quiet phase, then an attacked phase
+  int runs = 5;                 // each run: a fresh room, quiet and attacked slices alternating
   int peers = 2;                // honest typists, 2..26
-  int keystrokesPerPeer = 90;   // per phase, at 30 keystrokes per second
-  int drainTimeoutMs = 15'000;  // after the last keystroke of a phase; then missing ones count
+  int keystrokesPerPeer = 90;   // counted quiet, and again attacked, at 30 keystrokes per second
+  int drainTimeoutMs = 15'000;  // after the last keystroke of a run; then missing ones count
                                 // as (deadline - typed), a lower bound
 };
 

@@ -42,8 +42,15 @@ class AttackerThread::Worker : public QObject {
   }
   void setAttacking(bool on) {
     m_attacking = on;
-    if (on) m_timer->start();
-    else m_timer->stop();
+    if (on) {
+      m_timer->start();
+      if (m_socket->state() == QAbstractSocket::UnconnectedState) m_socket->open(QUrl(m_url));
+    } else {
+      m_timer->stop();
+      // A join the relay is still sending would go on into the quiet slice: cut it (the next
+      // attacked slice joins again). A joined attacker stays, silent.
+      if (!m_counts->joined) m_socket->abort();
+    }
   }
   void stop() {
     m_stopping = true;

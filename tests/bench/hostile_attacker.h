@@ -30,6 +30,8 @@ class AttackerThread {
   // Whether it is in the room now ("joined" received, not closed since).
   bool joined() const { return m_counts->joined.load(); }
   // While on, one frame every 100 ms whenever joined; when closed, it reconnects after 50 ms.
+  // Switched off, it sends nothing and cuts a join still in progress (it reconnects when
+  // switched on again); a joined attacker stays in the room.
   void setAttacking(bool on);
   int framesSent(int kind) const { return m_counts->sent[static_cast<std::size_t>(kind)].load(); }
   int closedByRelay() const { return m_counts->closed.load(); }

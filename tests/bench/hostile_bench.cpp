@@ -341,10 +341,12 @@ int runHostileBench(const BenchOptions& options) {
   attack.runs = options.runs;
   attack.keystrokesPerPeer = options.quick ? 30 : 300;
   attack.drainTimeoutMs = options.quick ? 10'000 : 15'000;
-  std::printf("\nattack: %d honest peers type %d keystrokes each at 30/s through quire-relay on "
-              "127.0.0.1, quiet, then while an attacker sends one hostile frame every 100 ms; "
-              "%d runs\n",
-              attack.peers, attack.keystrokesPerPeer, attack.runs);
+  std::printf("\nattack: %d honest peers type at 30/s through quire-relay on 127.0.0.1, %d "
+              "keystrokes each counted quiet and %d while an attacker sends one hostile frame "
+              "every 100 ms, in 5 alternating cycles per run (quiet, attacked; each quiet slice "
+              "after 0.5 s that count for neither; the attacker stays joined, silent, in the "
+              "quiet slices, and a join of its still running when one begins is cut); %d runs\n",
+              attack.peers, attack.keystrokesPerPeer, attack.keystrokesPerPeer, attack.runs);
   std::fflush(stdout);
   const AttackFigures af = measureAttack(attack);
   if (!af.note.empty()) std::printf("  %s\n", af.note.c_str());

@@ -96,10 +96,7 @@ class HonestPeer::Worker : public QObject {
         if (sender >= n || sender == m_index) continue;
         const std::vector<SyncClock::time_point>& typed = m_shared.typedAt[sender];
         const std::size_t k = m_shared.received[m_index][sender]++;
-        // A late delivery of an earlier phase is still the k-th copy of its letter, with k below
-        // this phase's start: counted in its own phase (at that phase's deadline), not here.
-        if (k >= typed.size() || k < m_shared.phaseStart[sender]) continue;
-        m_shared.latencies.push_back(msBetween(typed[k], now));
+        if (k < typed.size()) m_shared.deliveries.push_back({sender, k, msBetween(typed[k], now)});
       }
     }
   }

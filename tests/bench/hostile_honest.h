@@ -21,17 +21,24 @@
 
 namespace quire::bench {
 
+// One keystroke shown on another peer: the sender, the keystroke's index among the sender's,
+// and the milliseconds from typed to shown.
+struct HonestDelivery {
+  std::size_t sender = 0;
+  std::size_t keystroke = 0;
+  double ms = 0;
+};
+
 // What the peers and the runner share. Everything in it is read and written under `lock`.
 struct HonestShared {
   explicit HonestShared(std::size_t peers)
-      : typedAt(peers), phaseStart(peers, 0), received(peers, std::vector<std::size_t>(peers, 0)) {}
+      : typedAt(peers), received(peers, std::vector<std::size_t>(peers, 0)) {}
   std::mutex lock;
   std::vector<std::vector<SyncClock::time_point>> typedAt;  // per sender, every keystroke so far
-  std::vector<std::size_t> phaseStart;  // per sender: its first keystroke of the current phase
   std::vector<std::vector<std::size_t>> received;  // [receiver][sender]: keystrokes seen so far
-  std::vector<double> latencies;  // of the current phase, ms from typed to shown elsewhere
-  std::string failure;            // the first thing that went wrong
-  bool stopping = false;          // closing down: a lost connection is no failure
+  std::vector<HonestDelivery> deliveries;          // every one so far
+  std::string failure;    // the first thing that went wrong
+  bool stopping = false;  // closing down: a lost connection is no failure
   void fail(const std::string& why);  // REQUIRES: `lock` held
 };
 

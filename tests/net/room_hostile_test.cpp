@@ -201,3 +201,39 @@ TEST_CASE("rejected frames are remembered by a digest under a key of their own",
   CHECK_FALSE(a.contains(a.digestOf(other)));
   CHECK_FALSE(b.contains(b.digestOf(frame)));
 }
+
+TEST_CASE("junk that every member refuses is compacted away once it passes the byte threshold", "[room][hostile]") {
+  for (const bool byBytes : {true, false}) {
+    DYNAMIC_SECTION((byBytes ? "with" : "without") << " the byte threshold") {
+      Room r(2);
+      r.options.snapshotAfterItems = 0;  // by bytes only
+      r.options.snapshotAfterBytes = byBytes ? 64u << 10 : 0;
+      for (std::size_t i = 0; i < 2; ++i) r.goOnline(i);
+      r.run();
+      r.type(0, 0, "honest words");
+      r.run();
+      // A key holder stores 320 KiB of updates no document takes.
+      Message junk;
+      junk.kind = FrameKind::Update;
+      junk.update.assign(64u << 10, 0xFF);
+      for (int i = 0; i < 5; ++i) {
+        storeFromOutsider(r, junk);
+        r.run();
+      }
+      requireConverged(r);
+      CHECK(r.doc(0).text() == "honest words");
+      auto state = r.store.roomState(roomIdOf(r.key).bytes);
+      REQUIRE(state);
+      std::size_t snapshots = 0;
+      for (auto& m : r.members) snapshots += m.session->snapshotsStored();
+      if (byBytes) {
+        // Replaced by a snapshot at least every 64-80 KiB: what a joiner downloads stays small.
+        CHECK(snapshots >= 2);
+        CHECK(state->bytes < (100u << 10));
+      } else {
+        CHECK(snapshots == 0);
+        CHECK(state->bytes > (320u << 10));
+      }
+    }
+  }
+}
