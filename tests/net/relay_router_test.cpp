@@ -418,10 +418,10 @@ TEST_CASE("relay: the default per-address limit refuses connection 65", "[net][r
 
 namespace {
 
-// A room of `frames` stored frames of 200 KiB each ('1', '2', ...), larger than one join step
-// (kRelayJoinStepBytes, 256 KiB), and its member `a`.
+// A room of `frames` stored frames ('1', '2', ...) of 25/32 of a join step each
+// (kRelayJoinStepBytes), so a step sends two of them, and its member `a`.
 struct LargeRoom {
-  static constexpr std::size_t kFrameBytes = 200u << 10;
+  static constexpr std::size_t kFrameBytes = quire::net::kRelayJoinStepBytes / 32 * 25;
   MemoryRelayStore store;
   RelayRouter router{store, [] {
                        RelayLimits limits;
@@ -450,10 +450,10 @@ struct LargeRoom {
 
 TEST_CASE("relay: a large room is sent to a joiner in steps, with what is stored meanwhile",
           "[net][relay]") {
-  LargeRoom r(5);  // 1000 KiB: about four steps
+  LargeRoom r(5);  // three steps
   const auto b = open(r.router, 0);
   std::vector<std::string> got = sentTo(r.router.receiveText(b, "join " + kRoomA, 0), b);
-  REQUIRE(got.size() == 3);  // the "replay" line and the first step: two frames (400 KiB)
+  REQUIRE(got.size() == 3);  // the "replay" line and the first step: two frames
   CHECK(got[0] == "T:replay 5 " + std::to_string(5 * LargeRoom::kFrameBytes));
   CHECK(r.router.joining().contains(b));
   CHECK(r.router.memberCount(*quire::net::parseRelayRoom(kRoomA)) == 1);
