@@ -144,6 +144,8 @@ struct SliceFigures {
   int missing = 0;
 };
 
+// One run: a fresh room, the honest peers and then the attacker joined, then quiet and attacked
+// slices alternating.
 class AttackRunner {
  public:
   AttackRunner(const AttackConfig& config, QString relayUrl)
