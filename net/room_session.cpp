@@ -136,9 +136,7 @@ std::vector<RelayMessage> RoomSession::sendUpdate(std::vector<std::uint8_t> upda
   m.kind = FrameKind::Update;
   m.update = std::move(update);
   messages.push_back(seal(std::move(m), false));
-  ++m_lastSeq;
-  ++m_itemsSinceSnapshot;
-  m_bytesSinceSnapshot += messages.back().bytes.size();
+  countOwnItem(messages.back());
   return messages;
 }
 
@@ -420,15 +418,19 @@ void RoomSession::finishJoin(RoomOutput& out) {
       m_snapshotWanted = true;
     } else {
       out.messages.push_back(seal(std::move(m), false));
-      ++m_lastSeq;
-      ++m_itemsSinceSnapshot;
-      m_bytesSinceSnapshot += out.messages.back().bytes.size();
+      countOwnItem(out.messages.back());
     }
   }
   for (std::vector<std::uint8_t>& update : std::exchange(m_unsent, {}))
     for (RelayMessage& r : sendUpdate(std::move(update))) out.messages.push_back(std::move(r));
   for (RelayMessage& f : flushPresence()) out.messages.push_back(std::move(f));
   countStored(out);
+}
+
+void RoomSession::countOwnItem(const RelayMessage& sealed) {
+  ++m_lastSeq;
+  ++m_itemsSinceSnapshot;
+  m_bytesSinceSnapshot += sealed.bytes.size();
 }
 
 void RoomSession::countStored(RoomOutput& out) {
@@ -493,9 +495,7 @@ std::vector<RelayMessage> RoomSession::localUpdate(engine::LV from, engine::LV t
   }
   m.counter = m_outCounter++;
   messages.push_back(seal(std::move(m), false));
-  ++m_lastSeq;
-  ++m_itemsSinceSnapshot;
-  m_bytesSinceSnapshot += messages.back().bytes.size();
+  countOwnItem(messages.back());
   RoomOutput out;
   countStored(out);
   for (RelayMessage& r : out.messages) messages.push_back(std::move(r));

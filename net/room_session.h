@@ -173,6 +173,8 @@ class RoomSession {
   void applyRoomOps(const Message& m, RoomOutput& out);
   void noteRoomOps(std::span<const std::uint8_t> update, const engine::StreamContext& context);
   void finishJoin(RoomOutput& out);
+  // A frame of this member's went to the relay, which stores it as the room's next item.
+  void countOwnItem(const RelayMessage& sealed);
   void countStored(RoomOutput& out);
   void sendSnapshot(std::uint64_t upTo, RoomOutput& out);
   void bad(RoomOutput& out, const std::string& why);
