@@ -204,19 +204,24 @@ std::string execSql(const std::string& path, const char* sql) {
   return error;
 }
 
-// The statement that created relay_items, as sqlite_schema holds it.
-std::string relayItemsSchema(const std::string& path) {
+// The first column of the first row `query` gives on the database at `path`, as text (empty if
+// none).
+std::string queryText(const std::string& path, const char* query) {
   sqlite3* db = nullptr;
-  std::string sql;
+  std::string text;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = 'relay_items'", -1, &s,
-                         nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW)
-    sql = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+      sqlite3_prepare_v2(db, query, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+      sqlite3_column_text(s, 0) != nullptr)
+    text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
   sqlite3_finalize(s);
   sqlite3_close(db);
-  return sql;
+  return text;
+}
+
+// The statement that created relay_items, as sqlite_schema holds it.
+std::string relayItemsSchema(const std::string& path) {
+  return queryText(path, "SELECT sql FROM sqlite_schema WHERE name = 'relay_items'");
 }
 
 // Starts quire-relay on `args`, joins kRoom with a fresh client and returns what it got up to
@@ -276,6 +281,8 @@ TEST_CASE("quire-relay opens a database of the first relays' layout and keeps ev
                   "ALTER TABLE old_items RENAME TO relay_items;"
                   "COMMIT;") == "");
   REQUIRE(relayItemsSchema(db).find("WITHOUT ROWID") != std::string::npos);
+  // A database the relay created has 16 KiB pages (PROTOCOL.md, "Relay").
+  CHECK(queryText(db, "PRAGMA page_size") == "16384");
 
   const std::string replay =
       "T:replay 2 " + std::to_string(kStored[0].size() + kStored[1].size());
@@ -286,5 +293,28 @@ TEST_CASE("quire-relay opens a database of the first relays' layout and keeps ev
   CHECK(migrated.find("WITHOUT ROWID") == std::string::npos);
   // And once more: the migrated table opens as it is.
   CHECK(joinOnce(args, log, "T:joined 2") == expected);
+#endif
+}
+
+TEST_CASE("quire-relay keeps the page size of a database it did not create", "[net][relay]") {
+#ifdef QUIRE_RELAY_PATH
+  quire::test::ensureCoreApp();
+  TempDir dir("quire-relay");
+  REQUIRE(!dir.path().empty());
+  const std::string db = dir.path() + "/relay.db";
+  // A database as relays before 16 KiB pages left it: 4 KiB pages, the current layout, one frame
+  // of kRoom (its room key is the room id's 32 bytes).
+  const std::string create =
+      "PRAGMA page_size=4096;"
+      "CREATE TABLE relay_items(room BLOB NOT NULL, seq INTEGER NOT NULL,"
+      " bytes BLOB NOT NULL, PRIMARY KEY(room, seq));"
+      "INSERT INTO relay_items VALUES(x'" + kRoom + "', 1, CAST('" + kStored[0] + "' AS BLOB));";
+  REQUIRE(execSql(db, create.c_str()) == "");
+  REQUIRE(queryText(db, "PRAGMA page_size") == "4096");
+  const std::vector<std::string> args{"--listen", "127.0.0.1:0", "--db", db};
+  const std::vector<std::string> expected{"T:replay 1 " + std::to_string(kStored[0].size()), kStored[0],
+                                          "T:joined 1"};
+  CHECK(joinOnce(args, dir.path() + "/relay.log", "T:joined 1") == expected);
+  CHECK(queryText(db, "PRAGMA page_size") == "4096");
 #endif
 }
