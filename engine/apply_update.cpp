@@ -316,8 +316,7 @@ Result<std::vector<Patch>> Document::applyUpdate(std::span<const std::uint8_t> u
   if (!decoded) return fail(decoded.error());
 
   // Cheap bounds first, before any planning: the ops this update could add at most.
-  std::uint64_t offered = 0;
-  for (const PackedRun& run : decoded->runs) offered += run.len;
+  const std::uint64_t offered = offeredOps(*decoded);
   if (std::uint64_t{m_log->nextLv()} + offered >= kNoLv) {
     // Duplicates would not count, so this may refuse an update that repeats what is held; an
     // honest peer never sends 2^32 ops, repeated or not.

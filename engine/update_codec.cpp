@@ -280,6 +280,21 @@ Result<PackedUpdate> decodePackedUpdate(std::span<const std::uint8_t> bytes, con
   return out;
 }
 
+std::uint64_t offeredOps(const PackedUpdate& update) {
+  std::uint64_t offered = 0;
+  for (const PackedRun& run : update.runs) offered += run.len;
+  return offered;
+}
+
+Result<void> checkUpdateAlone(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
+  auto decoded = decodePackedUpdate(bytes, stream);
+  if (!decoded) return fail(decoded.error());
+  if (const std::uint64_t offered = offeredOps(*decoded); offered >= kNoLv)
+    return fail(Error::malformed("update: op counter would pass 2^32 - 1 operations in one document (" +
+                                 std::to_string(offered) + " offered)"));
+  return {};
+}
+
 Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes, const StreamContext& stream) {
   auto packed = decodePackedUpdate(bytes, stream);
   if (!packed) return fail(packed.error());

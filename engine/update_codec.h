@@ -106,6 +106,14 @@ struct PackedUpdate {
 // Decodes and fully validates the structure of an update. Pure: `stream` is only read.
 [[nodiscard]] Result<PackedUpdate> decodePackedUpdate(std::span<const std::uint8_t> bytes,
                                                       const StreamContext& stream);
+// What applyUpdate refuses on any document, with no document at hand (so on any thread): the
+// update does not decode against `stream`, or it offers more ops than a document can count
+// (2^32 - 1). An update that passes may still be refused by a document (forks, missing targets,
+// its own op count or authors). Costs what decodePackedUpdate costs.
+[[nodiscard]] Result<void> checkUpdateAlone(std::span<const std::uint8_t> bytes,
+                                            const StreamContext& stream);
+// The ops an update's runs offer, inserts and deletes (duplicates of held ops included).
+std::uint64_t offeredOps(const PackedUpdate& update);
 // The same, every run in wire form.
 [[nodiscard]] Result<DecodedUpdate> decodeUpdate(std::span<const std::uint8_t> bytes,
                                                  const StreamContext& stream);

@@ -96,10 +96,11 @@ void RoomSession::noteUnusable(const Error& why) {
   if (why.code() == Error::Code::UnsupportedVersion) ++m_undecodable;
 }
 
-void RoomSession::rejectStored(RoomOutput& out, const std::string& why) {
+void RoomSession::rejectStored(RoomOutput& out, const std::string& why,
+                               std::optional<RejectedFrames::Digest> digest) {
   bad(out, why);
-  if (m_options.rejected && !m_current.empty())
-    m_options.rejected->add(m_options.rejected->digestOf(m_current));
+  if (!m_options.rejected || m_current.empty()) return;
+  m_options.rejected->add(digest ? *digest : m_options.rejected->digestOf(m_current));
 }
 
 bool RoomSession::settleFork(std::span<const std::uint8_t> update, engine::StreamContext* stream,
@@ -145,13 +146,25 @@ static_assert(crypto_shorthash_siphashx24_KEYBYTES == 16);
 
 RejectedFrames::RejectedFrames() { randombytes_buf(m_key.data(), m_key.size()); }
 
-RejectedFrames::Digest RejectedFrames::digestOf(std::span<const std::uint8_t> frame) const {
+RejectedFrames::Digest RejectedFrames::digest(const Key& key, std::span<const std::uint8_t> frame) {
   Digest d;
-  crypto_shorthash_siphashx24(d.data(), frame.data(), frame.size(), m_key.data());
+  crypto_shorthash_siphashx24(d.data(), frame.data(), frame.size(), key.data());
   return d;
 }
 
 RoomOutput RoomSession::receiveText(std::string_view text) {
+  if (m_phase == Phase::Live && (m_held || !m_waiting.empty())) {
+    // The reply speaks of the room as it stood at its place in the relay's order: it waits.
+    m_waiting.push_back({std::vector<std::uint8_t>(text.begin(), text.end()), std::nullopt});
+    ++m_waitingBarriers;
+    RoomOutput out;
+    out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
+    return out;
+  }
+  return handleText(text);
+}
+
+RoomOutput RoomSession::handleText(std::string_view text) {
   RoomOutput out;
   out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
   if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
@@ -187,11 +200,7 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
   out.newOpsFrom = out.newOpsTo = m_doc.nextLv();
   if (m_phase == Phase::Closed || m_phase == Phase::New) return out;
   const bool stored = !isTransientFrame(frame);
-  m_current = stored ? frame : std::span<const std::uint8_t>{};
-  struct Forget {  // `frame` is only lent for this call
-    std::span<const std::uint8_t>& current;
-    ~Forget() { current = {}; }
-  } forget{m_current};
+  const CurrentFrame current(m_current, stored ? frame : std::span<const std::uint8_t>{});
   if (stored && m_options.rejected && !m_options.rejected->empty() && m_phase == Phase::Replaying) {
     // Looked up before anything is decrypted: a poison frame the relay replays on every join
     // (up to 64 MiB) then costs one hash of its bytes, not another decryption. A live frame is
@@ -219,19 +228,37 @@ RoomOutput RoomSession::receiveBinary(std::span<const std::uint8_t> frame) {
     }
     return out;
   }
-  if (stored) {
-    ++m_items;
-    m_bytesSinceSnapshot += frame.size();  // a snapshot resets it (applySnapshot)
-    // A snapshot forwarded live replaced items; it took no new seq.
-    if (m_phase == Phase::Live && decoded->kind != FrameKind::Snapshot) ++m_lastSeq;
+  if (mustWait(*decoded)) {
+    wait(frame, std::move(*decoded));
+    return out;
   }
-  apply(*decoded, out);
-  if (m_phase == Phase::Closed) return out;
-  if (stored && decoded->kind != FrameKind::Snapshot) {
-    ++m_itemsSinceSnapshot;
-    countStored(out);
+  if (shouldHold(frame, *decoded)) {
+    hold(frame, std::move(*decoded), out);
+    return out;
   }
+  handleFrame(frame, *decoded, out);
   return out;
+}
+
+void RoomSession::handleFrame(std::span<const std::uint8_t> frame, const Message& m, RoomOutput& out) {
+  const CurrentFrame current(m_current, isTransientFrame(frame) ? std::span<const std::uint8_t>{} : frame);
+  count(frame, m);
+  apply(m, out);
+  if (m_phase != Phase::Closed) afterStored(frame, m, out);
+}
+
+void RoomSession::count(std::span<const std::uint8_t> frame, const Message& m) {
+  if (isTransientFrame(frame)) return;
+  ++m_items;
+  m_bytesSinceSnapshot += frame.size();  // a snapshot resets it (applySnapshot)
+  // A snapshot forwarded live replaced items; it took no new seq.
+  if (m_phase == Phase::Live && m.kind != FrameKind::Snapshot) ++m_lastSeq;
+}
+
+void RoomSession::afterStored(std::span<const std::uint8_t> frame, const Message& m, RoomOutput& out) {
+  if (isTransientFrame(frame) || m.kind == FrameKind::Snapshot) return;
+  ++m_itemsSinceSnapshot;
+  countStored(out);
 }
 
 void RoomSession::apply(const Message& m, RoomOutput& out) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <set>
 #include <map>
 #include <optional>
@@ -34,9 +35,13 @@ namespace quire::net {
 class RejectedFrames {
  public:
   using Digest = std::array<std::uint8_t, 16>;
+  using Key = std::array<std::uint8_t, 16>;
   static constexpr std::size_t kMaxEntries = 1u << 16;
   RejectedFrames();  // REQUIRES: initCrypto() succeeded
-  Digest digestOf(std::span<const std::uint8_t> frame) const;
+  Digest digestOf(std::span<const std::uint8_t> frame) const { return digest(m_key, frame); }
+  // The same digest on any thread, with a copy of the key.
+  static Digest digest(const Key& key, std::span<const std::uint8_t> frame);
+  const Key& key() const { return m_key; }
   bool empty() const { return m_digests.empty(); }
   bool contains(const Digest& d) const { return m_digests.contains(d); }
   void add(const Digest& d) {
@@ -45,8 +50,25 @@ class RejectedFrames {
   std::size_t size() const { return m_digests.size(); }
 
  private:
-  std::array<std::uint8_t, 16> m_key{};
+  Key m_key{};
   std::set<Digest> m_digests;
+};
+
+// A large live update from the room, decrypted, whose decoding runs aside, on any thread, while
+// frames of the room's other streams go on being applied (PROTOCOL.md, "Large frames"). run()
+// needs nothing of the session: it decodes the update against a copy of its stream's agents and
+// makes the checks that need no document (engine::checkUpdateAlone). The session then refuses
+// the frame, or applies it as it would have on arrival (RoomSession::finishCheck).
+struct FrameCheck {
+  std::uint64_t id = 0;               // the held frame it belongs to
+  std::vector<std::uint8_t> update;   // the decrypted update
+  engine::StreamContext context;      // its stream's agents as the frame refers to them
+  std::vector<std::uint8_t> sealed;   // the frame as stored
+  std::optional<RejectedFrames::Key> digestKey;  // set: a refused frame's digest is taken too
+  // Set by run():
+  std::optional<Error> refusal;
+  std::optional<RejectedFrames::Digest> digest;  // of `sealed`, if refused and digestKey is set
+  void run();
 };
 
 struct RoomOptions {
@@ -66,6 +88,9 @@ struct RoomOptions {
   RejectedFrames* rejected = nullptr;
   // Bounds on decoding a snapshot's history.
   engine::DecodeLimits limits;
+  // A live update at least this large is decoded aside (RoomOutput::check): frames of other
+  // streams that come after it are applied meanwhile. 0: every frame is handled on arrival.
+  std::size_t checkAsideBytes = 0;
 };
 
 // One WebSocket message to the relay: an envelope line (text) or a frame (binary).
@@ -105,6 +130,9 @@ struct RoomOutput {
   // A fork where this copy's version won: the update that carries it, for every other peer (this
   // room gets it from the session itself, once live).
   std::vector<std::uint8_t> forkWinner;
+  // A large update is held: run this check (on any thread) and hand it to finishCheck(). Until
+  // then, frames of its stream, snapshots, leaves and the relay's replies wait in the session.
+  std::optional<FrameCheck> check;
   bool disconnect = false;
   std::string reason;
 };
@@ -141,6 +169,17 @@ class RoomSession {
   // Sent at once if the join is done, else once it is.
   std::vector<RelayMessage> sendUpdate(std::vector<std::uint8_t> update);
 
+  // The held frame's check has run: the frame is refused or applied, as on arrival. A check of
+  // a frame this session no longer holds changes nothing.
+  RoomOutput finishCheck(FrameCheck check);
+  // Messages wait behind a held frame; once it is settled, each call handles the next one (which
+  // may be held in turn) until none is left or another frame is held.
+  bool canContinue() const { return !m_held && !m_waiting.empty(); }
+  RoomOutput continueWaiting();
+  // Frames and replies waiting behind a held frame (0 if none is held).
+  std::size_t waitingCount() const { return m_waiting.size(); }
+  bool holding() const { return m_held.has_value(); }
+
   // The leave frame (transient); the session sends nothing after it.
   RelayMessage bye();
 
@@ -167,7 +206,39 @@ class RoomSession {
     std::uint64_t lastActive = 0;  // item number of its latest frame, to keep the newest
   };
 
+  // A message from the relay that waits behind a held frame: a frame (decrypted) or a reply.
+  struct Waiting {
+    std::vector<std::uint8_t> bytes;  // the sealed frame, or the reply's text
+    std::optional<Message> message;   // a frame's
+  };
+  struct Held {
+    std::uint64_t id = 0;
+    Message message;  // its update is in the check until finishCheck
+    std::vector<std::uint8_t> sealed;
+  };
+
   RelayMessage seal(Message m, bool transient);
+  RoomOutput handleText(std::string_view text);
+  // A decrypted frame from the relay, handled now: counted, applied, compaction checked.
+  void handleFrame(std::span<const std::uint8_t> frame, const Message& m, RoomOutput& out);
+  // A stored frame takes its place among the room's items (seq, counts for compaction).
+  void count(std::span<const std::uint8_t> frame, const Message& m);
+  // After a stored frame was applied or refused: is a snapshot due?
+  void afterStored(std::span<const std::uint8_t> frame, const Message& m, RoomOutput& out);
+  // Whether `m` must wait behind the held frame; whether it should be held itself.
+  bool mustWait(const Message& m) const;
+  bool shouldHold(std::span<const std::uint8_t> frame, const Message& m) const;
+  void wait(std::span<const std::uint8_t> frame, Message m);
+  void hold(std::span<const std::uint8_t> frame, Message m, RoomOutput& out);
+  // Sets m_current for one call's frame, which is only lent for that call.
+  struct CurrentFrame {
+    CurrentFrame(std::span<const std::uint8_t>& slot, std::span<const std::uint8_t> frame)
+        : slot(slot) {
+      slot = frame;
+    }
+    ~CurrentFrame() { slot = {}; }
+    std::span<const std::uint8_t>& slot;
+  };
   void apply(const Message& m, RoomOutput& out);
   void applySnapshot(const Message& m, RoomOutput& out);
   void applyRoomOps(const Message& m, RoomOutput& out);
@@ -179,7 +250,8 @@ class RoomSession {
   void sendSnapshot(std::uint64_t upTo, RoomOutput& out);
   void bad(RoomOutput& out, const std::string& why);
   // An authenticated stored frame that the document refused: remembered, so later joins skip it.
-  void rejectStored(RoomOutput& out, const std::string& why);
+  void rejectStored(RoomOutput& out, const std::string& why,
+                    std::optional<RejectedFrames::Digest> digest = std::nullopt);
   // An update the document refused as forked: true if its version won and the document was
   // rebuilt with it; false if this copy's version stands (it is then sent to the room), or the
   // repair could not be made (`refusal`, the caller's reason for refusing, then says why).
@@ -222,6 +294,12 @@ class RoomSession {
   std::string m_lastBad;
   // Updates for the room that wait for the join to finish (sendUpdate).
   std::vector<std::vector<std::uint8_t>> m_unsent;
+  // A large update being decoded aside, and what arrived after it that must wait for it.
+  std::optional<Held> m_held;
+  std::deque<Waiting> m_waiting;
+  std::multiset<std::uint64_t> m_waitingStreams;  // of the waiting RoomOps frames
+  std::size_t m_waitingBarriers = 0;  // waiting replies, snapshots, leaves: all after them wait
+  std::uint64_t m_nextHeldId = 1;
   PresenceGate m_presence;
   std::optional<Presence> m_localPresence;
   std::optional<Presence> m_sentPresence;

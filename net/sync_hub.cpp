@@ -107,25 +107,8 @@ void SyncHub::absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV
 
 SyncHub::Output SyncHub::receive(PeerId peer, std::span<const std::uint8_t> frame) {
   Output out = emptyOutput();
-  if (auto room = m_rooms.find(peer); room != m_rooms.end()) {
-    RoomOutput r = room->second->receiveBinary(frame);
-    for (std::string& why : r.rejected) out.rejected.emplace_back(peer, std::move(why));
-    append(out.frames, peer, std::move(r.messages));
-    // A rebuilt document goes to the room that brought the winner too: what this copy sent it
-    // before held the loser, so the members holding the winner refused it whole, honest ops and
-    // all.
-    absorb(r.rebuilt ? kNobody : peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
-           std::move(r.left), out);
-    out.replaced = r.replaced;
-    out.rebuilt = r.rebuilt;
-    if (!r.repaired.empty()) out.repaired.emplace_back(peer, std::move(r.repaired));
-    forwardUpdate(r.forkWinner, peer, out);
-    if (r.disconnect) {
-      out.disconnect.push_back(peer);
-      out.reasons.push_back(std::move(r.reason));
-    }
-    return out;
-  }
+  if (auto room = m_rooms.find(peer); room != m_rooms.end())
+    return fromRoom(peer, room->second->receiveBinary(frame));
   auto it = m_sessions.find(peer);
   if (it == m_sessions.end()) {
     out.disconnect.push_back(peer);
@@ -154,11 +137,41 @@ SyncHub::Output SyncHub::receiveText(PeerId peer, std::string_view text) {
     out.reasons.push_back("text frames are not part of the protocol");
     return out;
   }
-  RoomOutput r = room->second->receiveText(text);
+  return fromRoom(peer, room->second->receiveText(text));
+}
+
+SyncHub::Output SyncHub::finishCheck(PeerId peer, FrameCheck check) {
+  auto room = m_rooms.find(peer);
+  if (room == m_rooms.end()) return emptyOutput();  // gone while the check ran
+  return fromRoom(peer, room->second->finishCheck(std::move(check)));
+}
+
+bool SyncHub::canContinue(PeerId peer) const {
+  auto room = m_rooms.find(peer);
+  return room != m_rooms.end() && room->second->canContinue();
+}
+
+SyncHub::Output SyncHub::continueWaiting(PeerId peer) {
+  auto room = m_rooms.find(peer);
+  if (room == m_rooms.end()) return emptyOutput();
+  return fromRoom(peer, room->second->continueWaiting());
+}
+
+SyncHub::Output SyncHub::fromRoom(PeerId peer, RoomOutput r) {
+  Output out = emptyOutput();
+  for (std::string& why : r.rejected) out.rejected.emplace_back(peer, std::move(why));
   append(out.frames, peer, std::move(r.messages));
-  absorb(peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo, std::move(r.presence),
-         std::move(r.left), out);
+  // A rebuilt document goes to the room that brought the winner too: what this copy sent it
+  // before held the loser, so the members holding the winner refused it whole, honest ops and
+  // all.
+  absorb(r.rebuilt ? kNobody : peer, std::move(r.patches), r.newOpsFrom, r.newOpsTo,
+         std::move(r.presence), std::move(r.left), out);
+  out.replaced = r.replaced;
+  out.rebuilt = r.rebuilt;
+  if (!r.repaired.empty()) out.repaired.emplace_back(peer, std::move(r.repaired));
+  forwardUpdate(r.forkWinner, peer, out);
   if (r.joined) out.joined.push_back(peer);
+  if (r.check) out.checks.emplace_back(peer, std::move(*r.check));
   if (r.disconnect) {
     out.disconnect.push_back(peer);
     out.reasons.push_back(std::move(r.reason));

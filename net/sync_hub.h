@@ -55,6 +55,8 @@ class SyncHub {
     std::vector<std::pair<PeerId, std::string>> repaired;
     // Frames a room dropped (junk, or refused by the document), each with why: for the log.
     std::vector<std::pair<PeerId, std::string>> rejected;
+    // Large frames a room holds: run each check (on any thread), then finishCheck() it.
+    std::vector<std::pair<PeerId, FrameCheck>> checks;
   };
 
   SyncHub(engine::Document& doc, const DocKey& key, SessionOptions options = {});
@@ -73,6 +75,11 @@ class SyncHub {
   Output receive(PeerId peer, std::span<const std::uint8_t> frame);
   // A text message: the relay's envelope for a room; a direct peer sending text is disconnected.
   Output receiveText(PeerId peer, std::string_view text);
+  // A room's held frame, checked (Output::checks; RoomSession::finishCheck). Then, while
+  // canContinue(peer), continueWaiting(peer) handles what waited behind it, one message a call.
+  Output finishCheck(PeerId peer, FrameCheck check);
+  bool canContinue(PeerId peer) const;
+  Output continueWaiting(PeerId peer);
   // The document gained local ops with LVs in [from, to) (default: all from `from` on).
   Output localEdited(engine::LV from, engine::LV to = ~engine::LV{0});
   // This replica's presence changed; the hub numbers it (clock) and records it. Coalesced:
@@ -93,6 +100,7 @@ class SyncHub {
   void forwardPresence(const Presence& p, PeerId except, Output& out);
   // A fork's winning version, settled on `except`'s connection: to every other peer.
   void forwardUpdate(const std::vector<std::uint8_t>& update, PeerId except, Output& out);
+  Output fromRoom(PeerId peer, RoomOutput r);
   void absorb(PeerId from, std::vector<engine::Patch> patches, engine::LV newFrom, engine::LV newTo,
               std::vector<Presence> presence, std::vector<engine::ReplicaId> left, Output& out);
 

@@ -57,7 +57,11 @@ WsDocument::WsDocument(engine::Document& doc, const DocKey& key, QObject* parent
       m_hub(doc, key),
       m_tickTimer(new QTimer(this)),
       m_presenceTimer(new QTimer(this)),
-      m_storedAskTimer(new QTimer(this)) {
+      m_storedAskTimer(new QTimer(this)),
+      m_checks(std::make_unique<FrameCheckRunner>(
+          [this](PeerId peer, FrameCheck check, const std::string& exception) {
+            checked(peer, std::move(check), exception);
+          })) {
   m_clock.start();
   connect(m_tickTimer, &QTimer::timeout, this, &WsDocument::tick);
   m_tickTimer->start(kTickMs);
@@ -72,6 +76,7 @@ WsDocument::WsDocument(engine::Document& doc, const DocKey& key, QObject* parent
 }
 
 WsDocument::~WsDocument() {
+  m_checks.reset();  // waits for a running check; none is handed back after this
   // The sockets are children and die with this object; their signals must not reach a
   // half-destroyed WsDocument.
   for (auto& [peer, socket] : m_sockets) socket->disconnect(this);
@@ -198,6 +203,8 @@ WsDocument::PeerId WsDocument::attachRoom(QWebSocket* socket) {
   SyncHub::Outgoing join;
   RoomOptions options = m_roomOptions;
   if (!options.rejected) options.rejected = &m_rejectedFrames;  // kept across this document's joins
+  // This side runs checks aside (FrameCheckRunner), so large frames never hold up the others.
+  if (options.checkAsideBytes == 0) options.checkAsideBytes = kCheckAsideBytes;
   const PeerId peer = m_hub.addRoom(join, options);
   m_sockets[peer] = socket;
   wire(peer, socket);
@@ -313,10 +320,30 @@ void WsDocument::receive(PeerId peer, const QByteArray& frame) {
       }
     }
   }
-  SyncHub::Output out = m_hub.receive(peer, bytesOf(frame));
-  if (!persist(peer, out)) return;
+  settle(peer, m_hub.receive(peer, bytesOf(frame)));
+}
+
+bool WsDocument::settle(PeerId peer, SyncHub::Output out) {
+  if (!persist(peer, out)) return false;
   if (out.replaced) emit documentReplaced();
   handle(std::move(out));
+  return true;
+}
+
+void WsDocument::checked(PeerId peer, FrameCheck check, const std::string& exception) {
+  if (!m_sockets.contains(peer)) return;  // closed while the check ran
+  try {
+    if (!exception.empty()) {
+      dropAfterException(peer, exception.c_str());
+      return;
+    }
+    if (!settle(peer, m_hub.finishCheck(peer, std::move(check)))) return;
+    // What waited behind the frame, in order, until another large frame is held.
+    while (m_sockets.contains(peer) && m_hub.canContinue(peer))
+      if (!settle(peer, m_hub.continueWaiting(peer))) return;
+  } catch (const std::exception& e) {
+    dropAfterException(peer, e.what());
+  }
 }
 
 // Durable before forwarded: nothing of `out` may go anywhere if its ops could not be stored.
@@ -333,6 +360,7 @@ bool WsDocument::persist(PeerId peer, const SyncHub::Output& out) {
 }
 
 void WsDocument::handle(SyncHub::Output out) {
+  for (auto& [peer, check] : out.checks) m_checks->run(peer, std::move(check));
   for (const auto& [peer, why] : out.rejected)
     qCWarning(lcSync).noquote() << "dropped a frame from" << peerName(peer) << "-" << QString::fromStdString(why);
   for (const auto& [peer, what] : out.repaired)

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <QElapsedTimer>
@@ -21,6 +23,7 @@
 #include "engine/result.h"
 #include "engine/version_vector.h"
 #include "net/crypto.h"
+#include "net/frame_check_runner.h"
 #include "net/sync_hub.h"
 
 class QTcpServer;
@@ -65,6 +68,9 @@ class WsDocument : public QObject {
   Q_OBJECT
  public:
   using PeerId = SyncHub::PeerId;
+  // A relay room's live update at least this large is decoded on a thread of its own while the
+  // room's other streams go on (RoomOptions::checkAsideBytes; PROTOCOL.md, "Large frames").
+  static constexpr std::size_t kCheckAsideBytes = 64u << 10;
   // Makes ops [from, to) of the document durable. Called after a received frame added ops and
   // before anything is forwarded or the peer is counted as synced; a failure closes that peer.
   using PersistOps = std::function<Result<void>(engine::LV from, engine::LV to)>;
@@ -159,6 +165,11 @@ class WsDocument : public QObject {
   void receive(PeerId peer, const QByteArray& frame);
   void receiveText(PeerId peer, const QString& text);
   bool persist(PeerId peer, const SyncHub::Output& out);
+  // Persists `out`, says if the document was replaced, then handles it; false if it could not
+  // be stored (the connection is then closed).
+  bool settle(PeerId peer, SyncHub::Output out);
+  // A held frame's check came back (FrameCheckRunner).
+  void checked(PeerId peer, FrameCheck check, const std::string& exception);
   void handle(SyncHub::Output out);
   void send(PeerId peer, const SyncHub::Outgoing& message);
   void closePeer(PeerId peer, const QString& reason);
@@ -182,6 +193,7 @@ class WsDocument : public QObject {
   QTimer* m_tickTimer = nullptr;
   QTimer* m_presenceTimer = nullptr;
   QTimer* m_storedAskTimer = nullptr;  // asks rooms about ops typed in the last moment
+  std::unique_ptr<FrameCheckRunner> m_checks;
   QElapsedTimer m_clock;
   // Version a peer announced in its hello, until this side includes it (then peerSynced).
   std::map<PeerId, engine::VersionVector> m_awaiting;

@@ -37,6 +37,7 @@ struct Room {
     std::size_t snapshotsStored = 0;  // over all of its sessions
     std::vector<Presence> shown;
     bool replaced = false;
+    std::vector<FrameCheck> checks;  // held frames' checks, not yet run (settleChecks)
   };
   struct Packet {
     bool toRelay;
@@ -108,6 +109,20 @@ struct Room {
       mirror.insert(p.pos, test::toU32(p.inserted));
     }
     toRelay(i, std::move(out.messages));
+    if (out.check) m.checks.push_back(std::move(*out.check));
+  }
+
+  // Runs member i's held frames' checks, as a thread aside would, and hands each back; then
+  // what waited behind it (RoomOptions::checkAsideBytes).
+  void settleChecks(std::size_t i) {
+    Member& m = members[i];
+    while (!m.checks.empty()) {
+      FrameCheck check = std::move(m.checks.front());
+      m.checks.erase(m.checks.begin());
+      check.run();
+      absorb(i, m.session->finishCheck(std::move(check)));
+      while (m.session->canContinue()) absorb(i, m.session->continueWaiting());
+    }
   }
 
   void fromRelay(RelayRouter::Output&& out) {
@@ -157,6 +172,14 @@ struct Room {
     const engine::LV before = doc(i).nextLv();
     REQUIRE(test::randomLocalEdit(rng, *m.replica, test::replicaAlphabet(i)) == "");
     if (m.session) toRelay(i, m.session->localUpdate(before));
+  }
+
+  // One edit of many characters (a paste), sent as one frame.
+  void paste(std::size_t i, std::uint32_t pos, const std::string& text) {
+    const engine::LV before = doc(i).nextLv();
+    REQUIRE(doc(i).insert(pos, text));
+    members[i].replica->mirror.insert(pos, test::toU32(text));
+    if (members[i].session) toRelay(i, members[i].session->localUpdate(before));
   }
 
   void type(std::size_t i, std::uint32_t pos, const std::string& text) {
