@@ -11,6 +11,7 @@
 
 #include "engine/document.h"
 #include "engine/op_log.h"
+#include "engine/update_codec.h"
 #include "tests/support/hostile_inputs.h"
 #include "tests/support/test_util.h"
 
@@ -19,6 +20,9 @@ namespace {
 namespace hostile = quire::test::hostile;
 using quire::engine::Document;
 using quire::engine::DecodeLimits;
+using quire::engine::StreamContext;
+using quire::engine::checkUpdateAlone;
+using quire::Error;
 using quire::test::replicaId;
 
 bool mentions(const std::string& message, const std::string& field) {
@@ -131,6 +135,24 @@ TEST_CASE("seq and op-counter overflows are refused naming the field", "[hostile
   REQUIRE(atLimit);
   CHECK(doc.pendingOpCount() > 0);
   CHECK(doc.text() == "honest text");
+}
+
+TEST_CASE("the check without a document refuses what every document refuses, and no more",
+          "[hostile]") {
+  // seq overflow and op-counter overflow: refused by any document, so by the check alone.
+  for (const auto& poison : {hostile::seqOverflowUpdate(), hostile::lvOverflowUpdate()}) {
+    auto alone = checkUpdateAlone(poison, StreamContext{});
+    REQUIRE(!alone);
+    CHECK(alone.error().code() == Error::Code::Malformed);
+  }
+  CHECK(mentions(checkUpdateAlone(hostile::lvOverflowUpdate(), StreamContext{}).error().message(),
+                 "op counter"));
+  // An update that waits for earlier seqs, or that a document holds already, passes: only a
+  // document can tell.
+  CHECK(checkUpdateAlone(hostile::seqAtLimitUpdate(), StreamContext{}));
+  Document doc = withText();
+  const auto whole = doc.encodeUpdateSince({});
+  CHECK(checkUpdateAlone(whole, StreamContext{}));
 }
 
 TEST_CASE("a chain delivered deepest first applies in one update", "[hostile]") {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/document.h"
+#include "engine/update_codec.h"
 #include "engine/version_vector.h"
 #include "tests/fuzz/fuzz_common.h"
 
@@ -57,7 +58,8 @@ inline const char* forkChecked(const engine::Document& doc, std::span<const std:
 }
 
 // Applies `bytes` to a copy of `base`: either rejected with nothing changed, or applied into a
-// valid document whose patches fit.
+// valid document whose patches fit. What the check without a document (checkUpdateAlone, a
+// room's large frames: net/PROTOCOL.md, "Large frames") refuses, the document refuses too.
 inline const char* applyChecked(const engine::Document& base, std::span<const std::uint8_t> bytes,
                                 bool withStream) {
   engine::Document doc = base;
@@ -66,7 +68,9 @@ inline const char* applyChecked(const engine::Document& base, std::span<const st
   const std::size_t pending = doc.pendingOpCount();
   engine::StreamContext ctx;
   ctx.agents.push_back(fuzzReplica(9));
+  const bool refusedAlone = !engine::checkUpdateAlone(bytes, withStream ? ctx : engine::StreamContext{});
   auto result = doc.applyUpdate(bytes, withStream ? &ctx : nullptr);
+  if (result && refusedAlone) return "checkUpdateAlone refused an update a document took";
   if (!result) {
     if (doc.text() != text || !(doc.version() == version) || doc.pendingOpCount() != pending) {
       return "a rejected update changed the document";
