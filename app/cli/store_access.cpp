@@ -79,6 +79,20 @@ std::unique_ptr<storage::DocumentStore> LibraryCommandLine::openStore(
     }
     path = *found;
   }
+  // Never open a database that a live editor holds (storage/SCHEMA.md, "The lock file"): wait
+  // until it closes, saying so.
+  using storage::DatabaseLock;
+  auto lock = DatabaseLock::acquire(path, DatabaseLock::Mode::Shared, [&](const std::string& holder) {
+    std::fprintf(stderr,
+                 "quire-cli: %s is open in %s; waiting for it to close it (Ctrl+C to give up)\n",
+                 path.c_str(), holder.c_str());
+    std::fflush(stderr);
+  });
+  if (!lock) {
+    reportFailure(path + ": " + lock.error().toString());
+    return nullptr;
+  }
+  m_lock = std::move(*lock);
   auto store = storage::DocumentStore::open(path, std::move(options));
   if (!store) {
     reportFailure(path + ": " + store.error().toString());

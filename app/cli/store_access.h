@@ -12,6 +12,7 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+#include "storage/database_lock.h"
 #include "storage/document_store.h"
 
 namespace quire::app {
@@ -43,8 +44,9 @@ class LibraryCommandLine {
   QString positional(int i) const;
   const std::string& command() const { return m_command; }
 
-  // Opens the database (--db or the default). On failure reports the error on stderr and
-  // returns null.
+  // Opens the database (--db or the default), first taking its lock shared for as long as this
+  // command line lives: if an editor has the database open, says so on stderr and waits for it
+  // to close. On failure reports the error on stderr and returns null.
   std::unique_ptr<storage::DocumentStore> openStore(storage::OpenOptions options = {}) const;
 
  private:
@@ -54,6 +56,7 @@ class LibraryCommandLine {
   QCommandLineParser m_parser;
   QCommandLineOption m_dbOption;
   QCommandLineOption m_helpOption;
+  mutable std::optional<storage::DatabaseLock> m_lock;  // taken by openStore()
 };
 
 // Loads document `id` for a command, as the editor does: a stored row that does not decode (a

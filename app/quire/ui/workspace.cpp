@@ -13,16 +13,25 @@
 namespace quire::app {
 
 Result<std::unique_ptr<Workspace>> Workspace::open(const std::string& path) {
+  // Before SQLite opens anything: no other Quire process may have the database open while this
+  // editor does (storage/SCHEMA.md, "The lock file").
+  using storage::DatabaseLock;
+  auto lock = DatabaseLock::tryAcquire(path, DatabaseLock::Mode::Exclusive);
+  if (!lock) return fail(Error(lock.error()));
+  if (!*lock)
+    return fail(Error::io("the library is in use by " + DatabaseLock::holder(path) +
+                          "; close that first, or start Quire with another --db"));
   auto store = storage::DocumentStore::open(path);
   if (!store) return fail(Error(store.error()));
   auto queue = storage::AppendQueue::open(path);
   if (!queue) return fail(Error(queue.error()));
-  return std::unique_ptr<Workspace>(new Workspace(std::move(*store), std::move(*queue)));
+  return std::unique_ptr<Workspace>(
+      new Workspace(std::move(**lock), std::move(*store), std::move(*queue)));
 }
 
-Workspace::Workspace(std::unique_ptr<storage::DocumentStore> store,
+Workspace::Workspace(storage::DatabaseLock lock, std::unique_ptr<storage::DocumentStore> store,
                      std::unique_ptr<storage::AppendQueue> queue)
-    : m_store(std::move(store)), m_queue(std::move(queue)) {}
+    : m_lock(std::move(lock)), m_store(std::move(store)), m_queue(std::move(queue)) {}
 
 Workspace::~Workspace() {
   closeDocument();

@@ -14,6 +14,7 @@
 #include "app/quire/document_session.h"
 #include "engine/result.h"
 #include "storage/append_queue.h"
+#include "storage/database_lock.h"
 #include "storage/document_store.h"
 
 namespace quire::net {
@@ -72,12 +73,13 @@ class Workspace : public QObject {
   void joiningChanged(bool joining);
 
  private:
-  Workspace(std::unique_ptr<storage::DocumentStore> store,
+  Workspace(storage::DatabaseLock lock, std::unique_ptr<storage::DocumentStore> store,
             std::unique_ptr<storage::AppendQueue> queue);
   void restartListener();
   void dropRoutesToSelf();
   void adoptTitleFromText();
 
+  storage::DatabaseLock m_lock;  // declared first: released after the store and queue close
   std::unique_ptr<storage::DocumentStore> m_store;
   std::unique_ptr<storage::AppendQueue> m_queue;
   std::unique_ptr<DocumentSession> m_session;
