@@ -1,6 +1,10 @@
 // MainWindow's library actions: new, open, rename, delete, import, export, links, sharing.
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
+#include <QAbstractFileIconProvider>
+#include <QApplication>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -12,6 +16,7 @@
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTableView>
 
 #include "app/quire/document_session.h"
@@ -33,6 +38,54 @@ QString message(const Error& error) { return QString::fromStdString(error.messag
 QString startFolder() {
   const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
   return QFileInfo(documents).isDir() ? documents : QDir::homePath();
+}
+
+// Icons and type names for the file dialogs from a file's name alone. Qt's own provider asks
+// QMimeDatabase, which opens a file to read its first bytes whenever its name does not settle
+// the type: browsing the library's folder opened quire.db, -wal and -shm, and closing them
+// dropped SQLite's locks on the database (storage/SCHEMA.md, "The lock file").
+class NameOnlyIconProvider : public QAbstractFileIconProvider {
+ public:
+  QIcon icon(IconType type) const override {
+    return QApplication::style()->standardIcon(type == Folder ? QStyle::SP_DirIcon
+                                               : type == Drive ? QStyle::SP_DriveHDIcon
+                                                               : QStyle::SP_FileIcon);
+  }
+  QIcon icon(const QFileInfo& info) const override { return icon(info.isDir() ? Folder : File); }
+  QString type(const QFileInfo& info) const override {
+    if (info.isDir()) return QObject::tr("Folder");
+    const QString suffix = info.suffix();
+    return suffix.isEmpty() ? QObject::tr("File") : QObject::tr("%1 file").arg(suffix.toUpper());
+  }
+};
+
+// Qt's own file dialog (a platform one may read files in this process), with the icons above.
+QString askForFile(QWidget* parent, QFileDialog::AcceptMode mode, const QString& caption,
+                   const QString& selection, const QString& filter) {
+  static NameOnlyIconProvider icons;
+  QFileDialog dialog(parent, caption, QString(), filter);
+  dialog.setOption(QFileDialog::DontUseNativeDialog);
+  dialog.setIconProvider(&icons);
+  dialog.setAcceptMode(mode);
+  dialog.setFileMode(mode == QFileDialog::AcceptOpen ? QFileDialog::ExistingFile
+                                                     : QFileDialog::AnyFile);
+  const QFileInfo start(selection);
+  dialog.setDirectory(start.isDir() ? selection : start.absolutePath());
+  if (!start.isDir()) dialog.selectFile(start.fileName());
+  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty()) return {};
+  return dialog.selectedFiles().constFirst();
+}
+
+// Whether `path` is one of the library's own files: the database, its WAL, its shared memory or
+// its lock file. Reading one would drop SQLite's locks; writing one would destroy the library.
+bool isLibraryFile(const QString& path, const std::string& database) {
+  const std::filesystem::path chosen(QFile::encodeName(path).toStdString());
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
+    if (std::filesystem::equivalent(chosen, database + suffix, ec) && !ec) return true;
+    ec.clear();
+  }
+  return false;
 }
 
 }  // namespace
@@ -137,14 +190,20 @@ void MainWindow::deleteDocument() {
 }
 
 void MainWindow::importFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Import a text file"), startFolder(),
-      tr("Text and Markdown (*.txt *.md *.markdown *.text);;All files (*)"));
+  const QString path =
+      askForFile(this, QFileDialog::AcceptOpen, tr("Import a text file"), startFolder(),
+                 tr("Text and Markdown (*.txt *.md *.markdown *.text);;All files (*)"));
   if (path.isEmpty()) return;
   importPath(path);
 }
 
 bool MainWindow::importPath(const QString& path) {
+  if (isLibraryFile(path, m_workspace->store().path())) {
+    showError(tr("Could not import"),
+              tr("%1 is one of Quire's own library files; it holds your documents, not text to "
+                 "import.").arg(QDir::toNativeSeparators(path)));
+    return false;
+  }
   auto id = m_workspace->store().importFile(QFile::encodeName(path).toStdString(),
                                             QFileInfo(path).completeBaseName().toStdString());
   if (!id) {
@@ -171,11 +230,15 @@ void MainWindow::exportFile() {
   // Everything typed is in the database before the file is written from it.
   QString name = QString::fromStdString(info->title);
   name.replace(QLatin1Char('/'), QLatin1Char('-'));
-  const QString path = QFileDialog::getSaveFileName(
-      this, tr("Export"),
-      QDir(startFolder()).filePath(name + QStringLiteral(".md")),
-      tr("Markdown (*.md);;Text (*.txt);;All files (*)"));
+  const QString path = askForFile(this, QFileDialog::AcceptSave, tr("Export"),
+                                  QDir(startFolder()).filePath(name + QStringLiteral(".md")),
+                                  tr("Markdown (*.md);;Text (*.txt);;All files (*)"));
   if (path.isEmpty()) return;
+  if (isLibraryFile(path, m_workspace->store().path())) {
+    return showError(tr("Could not export"),
+                     tr("%1 is one of Quire's own library files; exporting there would destroy "
+                        "your documents.").arg(QDir::toNativeSeparators(path)));
+  }
   m_workspace->flush();
   if (auto r = m_workspace->store().exportFile(*id, QFile::encodeName(path).toStdString()); !r) {
     return showError(tr("Could not export"), message(r.error()));
