@@ -7,6 +7,7 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QTimer>
@@ -71,11 +72,14 @@ int main(int argc, char** argv) {
   QCommandLineOption findOption(QStringLiteral("test-find"), QString(), QStringLiteral("TEXT"));
   QCommandLineOption shareShotOption(QStringLiteral("test-share-screenshot"), QString(),
                                      QStringLiteral("PATH"));
+  // Test only: after typing, open and close the library's files as a file dialog once did (which
+  // drops SQLite's locks on them), then print "peeked".
+  QCommandLineOption peekOption(QStringLiteral("test-peek-library"));
   for (QCommandLineOption* o :
-       {&typeOption, &shotOption, &waitOption, &findOption, &shareShotOption})
+       {&typeOption, &shotOption, &waitOption, &findOption, &shareShotOption, &peekOption})
     o->setFlags(QCommandLineOption::HiddenFromHelp);
   parser.addOptions({dbOption, versionOption, helpOption, typeOption, shotOption, waitOption,
-                     findOption, shareShotOption});
+                     findOption, shareShotOption, peekOption});
   if (!parser.parse(args)) {
     std::fprintf(stderr, "quire: %s\n%s", qPrintable(parser.errorText()), kHelp);
     return 2;
@@ -164,9 +168,20 @@ int main(int argc, char** argv) {
     const QString path = parser.value(shotOption);
     const QString find = parser.value(findOption);
     const QString sharePath = parser.value(shareShotOption);
-    QTimer::singleShot(300, window.get(), [w = window.get(), text, find] {
+    const bool peek = parser.isSet(peekOption);
+    QTimer::singleShot(300, window.get(), [w = window.get(), ws = workspace->get(), text, find,
+                                           peek, dbPath] {
       if (!text.isEmpty()) w->testTypeText(text);
       if (!find.isEmpty()) w->testFind(find);
+      if (peek) {
+        ws->flush();  // what was typed is committed
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+          QFile file(dbPath + QLatin1String(suffix));
+          if (file.open(QIODevice::ReadOnly)) file.close();
+        }
+        std::printf("peeked\n");
+        std::fflush(stdout);
+      }
     });
     QTimer::singleShot(
         parser.value(waitOption).toInt(), window.get(), [w = window.get(), path, sharePath] {

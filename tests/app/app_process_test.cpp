@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "net/share_link.h"
 #include "storage/document_store.h"
@@ -201,3 +202,54 @@ TEST_CASE("quire FILE (Open With) imports the file, by path or file:// URL, here
 }
 
 #endif  // QUIRE_APP_PATH
+
+#if defined(QUIRE_APP_PATH) && defined(QUIRE_CLI_PATH)
+TEST_CASE("quire-cli waits for an editor whose SQLite locks are gone, and a kill -9 loses nothing",
+          "[app][process][lock]") {
+  // issue 13: the Import dialog once opened and closed the library's files, which dropped the
+  // editor's SQLite locks; the next quire-cli run then deleted the editor's WAL under it.
+  Sandbox box;
+  ChildProcess made(QUIRE_CLI_PATH, {"new", "Notes", "--db", box.db()}, box.options());
+  auto created = made.waitUntil(ChildProcess::Clock::now() + 10s);
+  REQUIRE(created);
+  REQUIRE(ChildProcess::exitCode(*created) == 0);
+  std::string id = made.out();
+  id.erase(std::remove(id.begin(), id.end(), '\n'), id.end());
+
+  // The editor types, then opens and closes the library's files as that dialog did.
+  ChildProcess editor(QUIRE_APP_PATH,
+                      {"--db", box.db(), "--test-type", "hello", "--test-peek-library",
+                       "--screenshot", box.dir.file("shot.png"), "--test-wait", "60000"},
+                      box.options());
+  REQUIRE(editor.started());
+  INFO("editor's stderr: " << editor.err());
+  REQUIRE(waitForLine(editor, "peeked", 20s));
+  struct stat walBefore {};
+  REQUIRE(stat((box.db() + "-wal").c_str(), &walBefore) == 0);
+
+  ChildProcess cli(QUIRE_CLI_PATH, {"type", id, " cli", "--offline", "--db", box.db()},
+                   box.options());
+  REQUIRE(cli.started());
+  INFO("quire-cli's stderr: " << cli.err());
+  REQUIRE(waitForStderr(cli, "waiting for it to close", 10s));
+  CHECK(cli.running());
+  // The editor's WAL is where it was, the same file.
+  struct stat walNow {};
+  REQUIRE(stat((box.db() + "-wal").c_str(), &walNow) == 0);
+  CHECK(walNow.st_ino == walBefore.st_ino);
+
+  editor.killAndReap();  // kill -9, mid-session
+  auto typed = cli.waitUntil(ChildProcess::Clock::now() + 20s);
+  REQUIRE(typed);
+  CHECK(ChildProcess::exitCode(*typed) == 0);
+
+  auto store = quire::storage::DocumentStore::open(box.db());
+  REQUIRE(store);
+  CHECK((*store)->testIntegrityCheck() == "ok");
+  auto docId = quire::storage::DocumentId::fromHex(id);
+  REQUIRE(docId);
+  auto doc = (*store)->load(*docId);
+  REQUIRE(doc);
+  CHECK(doc->text() == "hello cli");
+}
+#endif
